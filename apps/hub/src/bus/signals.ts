@@ -1,0 +1,109 @@
+// Cross-hub signals. After a commit the hub wakes its own waiters at once; other hubs on the same database learn
+// through one NOTIFY channel, sent outside the message transaction and coalesced: while one NOTIFY is in flight,
+// later wake-ups accumulate and go out together in the next.
+import { randomUUID } from 'node:crypto';
+import type { Db } from '@meshcode/db';
+
+export const CHANNEL = 'meshcode_signals';
+const MAX_PAYLOAD = 7800; // NOTIFY payloads must stay under 8000 bytes
+
+export interface SignalHandlers {
+  wake(agentIds: string[]): void;
+  changed(meshworkIds: string[]): void;
+  /** Notifications may have been missed (the LISTEN connection dropped): re-check everything held. */
+  resync(): void;
+}
+
+export class Signals {
+  readonly hubId = randomUUID().slice(0, 8);
+  private pendingWake = new Set<string>();
+  private pendingChanged = new Set<string>();
+  private inFlight: Promise<void> | null = null;
+  private unlisten: (() => Promise<void>) | null = null;
+
+  constructor(
+    private readonly db: Db,
+    private readonly local: SignalHandlers,
+    private readonly onError: (err: unknown) => void,
+  ) {}
+
+  /** Only a shared PostgreSQL can have other hubs; embedded PGlite is one process. */
+  get crossHub(): boolean {
+    return this.db.kind === 'postgres';
+  }
+
+  async start(): Promise<void> {
+    if (!this.crossHub) return;
+    this.unlisten = await this.db.listen(CHANNEL, (payload) => this.receive(payload), {
+      onReconnect: () => this.local.resync(),
+    });
+  }
+
+  async stop(): Promise<void> {
+    await this.inFlight;
+    await this.unlisten?.();
+    this.unlisten = null;
+  }
+
+  /** Called with what an RPC's transaction noted, after it committed. */
+  publish(wake: string[], changed: string[]): void {
+    if (wake.length) this.local.wake(wake);
+    if (changed.length) this.local.changed(changed);
+    if (!this.crossHub) return;
+    for (const id of wake) this.pendingWake.add(id);
+    for (const id of changed) this.pendingChanged.add(id);
+    if (!this.inFlight) this.inFlight = this.flush();
+  }
+
+  private async flush(): Promise<void> {
+    try {
+      while (this.pendingWake.size || this.pendingChanged.size) {
+        const wake = [...this.pendingWake];
+        const changed = [...this.pendingChanged];
+        this.pendingWake.clear();
+        this.pendingChanged.clear();
+        for (const payload of this.encode(wake, changed)) {
+          await this.db.notify(CHANNEL, payload);
+        }
+      }
+    } catch (err) {
+      this.onError(err);
+    } finally {
+      this.inFlight = null;
+    }
+  }
+
+  private encode(wake: string[], changed: string[]): string[] {
+    const out: string[] = [];
+    let w: string[] = [];
+    let c: string[] = [];
+    let size = 0;
+    const emit = () => {
+      if (w.length || c.length) out.push(`${this.hubId}|${w.join(',')}|${c.join(',')}`);
+      w = [];
+      c = [];
+      size = 0;
+    };
+    for (const id of wake) {
+      if (size + id.length + 1 > MAX_PAYLOAD) emit();
+      w.push(id);
+      size += id.length + 1;
+    }
+    for (const id of changed) {
+      if (size + id.length + 1 > MAX_PAYLOAD) emit();
+      c.push(id);
+      size += id.length + 1;
+    }
+    emit();
+    return out;
+  }
+
+  private receive(payload: string): void {
+    const [from, wake = '', changed = ''] = payload.split('|');
+    if (from === this.hubId) return;
+    const w = wake ? wake.split(',') : [];
+    const c = changed ? changed.split(',') : [];
+    if (w.length) this.local.wake(w);
+    if (c.length) this.local.changed(c);
+  }
+}

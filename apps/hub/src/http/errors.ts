@@ -1,0 +1,57 @@
+// PostgREST's error envelope and its SQLSTATE -> HTTP status mapping, so supabase-js clients see what they expect.
+import type { ErrorEnvelope } from '@meshcode/protocol';
+
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly envelope: ErrorEnvelope,
+  ) {
+    super(envelope.message);
+  }
+}
+
+export function httpError(status: number, code: string, message: string, hint: string | null = null): HttpError {
+  return new HttpError(status, { code, message, details: null, hint });
+}
+
+interface PgLikeError {
+  code?: unknown;
+  message?: unknown;
+  detail?: unknown;
+  hint?: unknown;
+}
+
+const blank = (v: unknown): string | null => (typeof v === 'string' && v.length > 0 ? v : null);
+
+/** Map a Postgres error to PostgREST's status; unknown classes are bugs (500). */
+export function statusForSqlState(code: string, anonymous: boolean): number {
+  const pt = /^PT(\d{3})$/.exec(code);
+  if (pt) return Number(pt[1]);
+  if (code === '42501') return anonymous ? 401 : 403;
+  if (code === '42883' || code === '42P01') return 404;
+  if (code === '23503' || code === '23505') return 409;
+  if (code === 'P0001') return 400;
+  if (code === '25006') return 405;
+  if (code === '57014') return 504;
+  if (code === '40001' || code === '40P01') return 503;
+  if (code.startsWith('22') || code.startsWith('23')) return 400;
+  if (code.startsWith('08') || code.startsWith('53') || code.startsWith('57')) return 503;
+  if (code.startsWith('54')) return 413;
+  if (code.startsWith('28')) return 403;
+  return 500;
+}
+
+export function fromDbError(err: unknown, anonymous: boolean): HttpError {
+  const e = err as PgLikeError;
+  const code = typeof e?.code === 'string' ? e.code : 'XX000';
+  const status = statusForSqlState(code, anonymous);
+  const detail = blank(e?.detail);
+  // call_as marks "no such function" with detail PGRST202, PostgREST's own code for it.
+  const envelopeCode = detail === 'PGRST202' ? 'PGRST202' : code;
+  return new HttpError(status, {
+    code: envelopeCode,
+    message: status >= 500 ? 'internal error' : (blank(e?.message) ?? 'request failed'),
+    details: detail === 'PGRST202' ? null : detail,
+    hint: blank(e?.hint),
+  });
+}

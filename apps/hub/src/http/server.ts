@@ -1,0 +1,190 @@
+// The hub's HTTP surface: PostgREST-compatible RPC, signup, SSE feeds, health. Every error is PostgREST's envelope.
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { Db } from '@meshcode/db';
+import { keyHashFromHeaders } from '../auth';
+import { longPoll, WAIT_SPECS } from '../bus/long-poll';
+import type { Waiters } from '../bus/waiters';
+import type { Feeds } from '../realtime/feeds';
+import { rpcFeedSource } from '../realtime/feeds';
+import type { RpcExecutor } from '../rpc';
+import { fromDbError, HttpError, httpError } from './errors';
+import { registerSessionRoutes } from './session';
+import { registerStatic } from './static';
+
+export const BODY_LIMIT = 2 * 1024 * 1024;
+
+export interface ServerDeps {
+  db: Db;
+  rpc: RpcExecutor;
+  waiters: Waiters;
+  feeds: Feeds;
+  signup: 'open' | 'closed';
+  version: string;
+  /** Aborted when the hub shuts down: ends every held long-poll. */
+  shutdown: AbortSignal;
+  log: (line: string) => void;
+}
+
+const CORS_HEADERS = {
+  'access-control-allow-origin': '*',
+  'access-control-allow-methods': 'GET, POST, OPTIONS',
+  'access-control-allow-headers':
+    'authorization, apikey, content-type, x-client-info, prefer, accept-profile, content-profile, last-event-id',
+  'access-control-max-age': '86400',
+};
+
+function argsFrom(req: FastifyRequest): Record<string, unknown> {
+  if (req.method === 'GET') return { ...(req.query as Record<string, unknown>) };
+  const body = req.body;
+  if (body === undefined || body === null) return {};
+  if (typeof body !== 'object' || Array.isArray(body)) {
+    throw httpError(
+      400,
+      'PGRST102',
+      'RPC arguments must be a JSON object of named arguments',
+      'send a body such as {"p_meshwork": "demo"}',
+    );
+  }
+  return body as Record<string, unknown>;
+}
+
+function send(reply: FastifyReply, err: HttpError): FastifyReply {
+  return reply.code(err.status).header('content-type', 'application/json; charset=utf-8').send(err.envelope);
+}
+
+/** An AbortSignal that fires when the client goes away or the hub shuts down. */
+function requestSignal(reply: FastifyReply, shutdown: AbortSignal): AbortSignal {
+  const ac = new AbortController();
+  reply.raw.on('close', () => ac.abort());
+  return AbortSignal.any([ac.signal, shutdown]);
+}
+
+export function buildServer(deps: ServerDeps): FastifyInstance {
+  const app = Fastify({
+    logger: false,
+    bodyLimit: BODY_LIMIT,
+    requestTimeout: 0,
+    keepAliveTimeout: 75_000,
+    return503OnClosing: true,
+    routerOptions: { maxParamLength: 200 },
+  });
+
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+    const text = typeof body === 'string' ? body : body.toString('utf8');
+    if (text.trim() === '') return done(null, undefined);
+    try {
+      done(null, JSON.parse(text));
+    } catch {
+      done(
+        httpError(400, 'PGRST102', 'request body is not valid JSON', 'send a JSON object of named arguments'),
+        undefined,
+      );
+    }
+  });
+
+  app.addHook('onRequest', async (req, reply) => {
+    for (const [k, v] of Object.entries(CORS_HEADERS)) reply.header(k, v);
+    if (req.method === 'OPTIONS') return reply.code(204).send();
+  });
+
+  app.setErrorHandler((err, _req, reply) => {
+    if (err instanceof HttpError) return send(reply, err);
+    const e = err as { statusCode?: number; code?: string; message?: string };
+    const status = typeof e.statusCode === 'number' ? e.statusCode : 500;
+    if (status >= 400 && status < 500) {
+      const message =
+        e.code === 'FST_ERR_CTP_BODY_TOO_LARGE'
+          ? `request body is larger than ${BODY_LIMIT / (1024 * 1024)} MB`
+          : e.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
+            ? 'content type must be application/json'
+            : (e.message ?? 'bad request');
+      return send(reply, httpError(status, 'PGRST100', message, status === 413 ? 'send a smaller body' : null));
+    }
+    deps.log(`hub: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    return send(reply, httpError(500, 'XX000', 'internal error'));
+  });
+
+  app.setNotFoundHandler((req, reply) =>
+    send(
+      reply,
+      httpError(404, 'PGRST125', `no route ${req.method} ${req.url.split('?')[0]}`, 'see the README for the API'),
+    ),
+  );
+
+  registerSessionRoutes(app, deps);
+
+  app.get('/health', async () => ({ ok: true, database: deps.db.kind, version: deps.version }));
+
+  const rpcHandler = async (req: FastifyRequest<{ Params: { fn: string } }>, reply: FastifyReply) => {
+    const keyHash = keyHashFromHeaders(req.headers);
+    const args = argsFrom(req);
+    const fn = req.params.fn;
+    const spec = req.method === 'POST' ? WAIT_SPECS[fn] : undefined;
+    const result = spec
+      ? await longPoll(deps.rpc, deps.waiters, spec, keyHash, args, requestSignal(reply, deps.shutdown))
+      : await deps.rpc.call(keyHash, fn, args, { get: req.method === 'GET' });
+    return reply.header('content-type', 'application/json; charset=utf-8').send(JSON.stringify(result ?? null));
+  };
+  app.post('/rest/v1/rpc/:fn', rpcHandler);
+  app.get('/rest/v1/rpc/:fn', rpcHandler);
+
+  app.post('/auth/v1/signup', async (req, reply) => {
+    if (deps.signup === 'closed') {
+      throw httpError(403, 'signup_disabled', 'signup is closed on this hub', 'ask the hub operator for an invite');
+    }
+    const body = (req.body ?? {}) as { email?: unknown; display_name?: unknown };
+    if (typeof body !== 'object' || Array.isArray(body))
+      throw httpError(400, 'validation_failed', 'body must be a JSON object');
+    if (typeof body.email !== 'string') {
+      throw httpError(
+        400,
+        'validation_failed',
+        'email is required',
+        'send {"email": "ada@example.com", "display_name": "Ada"}',
+      );
+    }
+    if (body.display_name !== undefined && typeof body.display_name !== 'string') {
+      throw httpError(400, 'validation_failed', 'display_name must be a string');
+    }
+    try {
+      const res = await deps.db.query<{ r: unknown }>('select mesh.signup($1, $2) as r', [
+        body.email,
+        body.display_name ?? '',
+      ]);
+      return reply.code(201).send(res.rows[0]?.r);
+    } catch (err) {
+      throw fromDbError(err, true);
+    }
+  });
+
+  app.get(
+    '/realtime/v1/meshworks/:meshwork/activity',
+    async (req: FastifyRequest<{ Params: { meshwork: string } }>, reply) => {
+      const keyHash = keyHashFromHeaders(req.headers);
+      const q = req.query as { after?: string };
+      const lastEventId = req.headers['last-event-id'];
+      const rawAfter = typeof lastEventId === 'string' && lastEventId !== '' ? lastEventId : q.after;
+      let after: number | null = null;
+      if (rawAfter !== undefined) {
+        after = Number(rawAfter);
+        if (!Number.isSafeInteger(after) || after < 0) {
+          throw httpError(400, 'PGRST100', 'after must be an activity id (0 or more)', 'omit it to start from now');
+        }
+      }
+      const source = rpcFeedSource(deps.rpc, keyHash, req.params.meshwork);
+      reply.hijack();
+      try {
+        await deps.feeds.open(reply.raw, source, after);
+      } catch (err) {
+        const e = err instanceof HttpError ? err : httpError(500, 'XX000', 'internal error');
+        reply.raw.writeHead(e.status, { 'content-type': 'application/json; charset=utf-8', ...CORS_HEADERS });
+        reply.raw.end(JSON.stringify(e.envelope));
+      }
+    },
+  );
+
+  registerStatic(app);
+
+  return app;
+}

@@ -1,0 +1,85 @@
+// Assembles one hub: RPC executor, waiters, cross-hub signals, feeds, presence refresher and the HTTP server.
+// Holds no state Postgres does not hold; any number of hubs may share one database.
+import type { Db } from '@meshcode/db';
+import type { AddressInfo } from 'node:net';
+import { Signals } from './bus/signals';
+import { Waiters } from './bus/waiters';
+import { buildServer } from './http/server';
+import { Feeds } from './realtime/feeds';
+import { RpcExecutor } from './rpc';
+
+export const HUB_VERSION = '0.1.0';
+const PRESENCE_REFRESH_MS = 30_000;
+
+export interface HubOptions {
+  db: Db;
+  signup?: 'open' | 'closed';
+  log?: (line: string) => void;
+}
+
+export interface Hub {
+  readonly waiters: Waiters;
+  readonly feeds: Feeds;
+  readonly signals: Signals;
+  listen(port: number, host?: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+export async function createHub(opts: HubOptions): Promise<Hub> {
+  const log = opts.log ?? ((line: string) => process.stderr.write(line + '\n'));
+  const waiters = new Waiters();
+  const feeds = new Feeds();
+  const signals = new Signals(
+    opts.db,
+    {
+      wake: (ids) => waiters.wake(ids),
+      changed: (ids) => feeds.changed(ids),
+      resync: () => {
+        waiters.wake(waiters.heldAgents());
+        feeds.pokeAll();
+      },
+    },
+    (err) => log(`hub: cross-hub signal failed: ${err instanceof Error ? err.message : String(err)}`),
+  );
+  await signals.start();
+  const rpc = new RpcExecutor(opts.db, signals, log);
+  const shutdown = new AbortController();
+  const app = buildServer({
+    db: opts.db,
+    rpc,
+    waiters,
+    feeds,
+    signup: opts.signup ?? 'open',
+    version: HUB_VERSION,
+    shutdown: shutdown.signal,
+    log,
+  });
+
+  const presence = setInterval(() => {
+    const held = waiters.heldAgents();
+    if (held.length === 0) return;
+    opts.db.query('select mesh.touch_agents($1::uuid[])', [held]).catch((err: unknown) => {
+      log(`hub: presence refresh failed: ${err instanceof Error ? err.message : String(err)}`);
+    });
+  }, PRESENCE_REFRESH_MS);
+  presence.unref();
+
+  return {
+    waiters,
+    feeds,
+    signals,
+    async listen(port, host = '127.0.0.1') {
+      await app.listen({ port, host });
+      const addr = app.server.address() as AddressInfo;
+      const shownHost = host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host;
+      return `http://${shownHost}:${addr.port}`;
+    },
+    async close() {
+      clearInterval(presence);
+      shutdown.abort();
+      feeds.closeAll();
+      await app.close();
+      await signals.stop();
+    },
+  };
+}

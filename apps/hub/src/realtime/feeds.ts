@@ -1,0 +1,171 @@
+// Live SSE feeds of a meshwork's activity. Each feed re-reads activity as its caller (so a revoked key or a removed
+// member is cut off on the next refresh) whenever an RPC anywhere marks the meshwork changed, plus a slow safety tick.
+import type { ServerResponse } from 'node:http';
+import type { RpcExecutor } from '../rpc';
+import { HttpError } from '../http/errors';
+
+const PAGE = 500;
+const HEARTBEAT_MS = 15_000;
+const SAFETY_REFRESH_MS = 5_000;
+
+interface ActivityRow {
+  id: number;
+  kind: string;
+}
+
+export interface FeedSource {
+  /** Authorise and return the meshwork id plus the snapshot sent first. */
+  snapshot(): Promise<{ meshworkId: string; status: unknown }>;
+  activity(afterId: number, limit: number): Promise<ActivityRow[]>;
+  latestId(): Promise<number>;
+}
+
+class Feed {
+  private lastId: number;
+  private running = false;
+  private dirty = false;
+  private closed = false;
+  private readonly timers: NodeJS.Timeout[] = [];
+
+  constructor(
+    readonly meshworkId: string,
+    private readonly res: ServerResponse,
+    private readonly source: FeedSource,
+    afterId: number,
+    private readonly onClose: (feed: Feed) => void,
+  ) {
+    this.lastId = afterId;
+    this.timers.push(setInterval(() => this.write(': ping\n\n'), HEARTBEAT_MS));
+    this.timers.push(setInterval(() => this.poke(), SAFETY_REFRESH_MS));
+    res.on('close', () => this.close());
+  }
+
+  poke(): void {
+    if (this.closed) return;
+    if (this.running) {
+      this.dirty = true;
+      return;
+    }
+    this.running = true;
+    void this.refresh().finally(() => {
+      this.running = false;
+      if (this.dirty) {
+        this.dirty = false;
+        this.poke();
+      }
+    });
+  }
+
+  private async refresh(): Promise<void> {
+    try {
+      let rows: ActivityRow[];
+      let any = false;
+      do {
+        rows = await this.source.activity(this.lastId, PAGE);
+        for (const row of rows) {
+          this.write(`id: ${row.id}\nevent: activity\ndata: ${JSON.stringify(row)}\n\n`);
+          this.lastId = row.id;
+          any = true;
+        }
+      } while (rows.length === PAGE && !this.closed);
+      if (any) {
+        const snap = await this.source.snapshot();
+        this.write(`event: status\ndata: ${JSON.stringify(snap.status)}\n\n`);
+      }
+    } catch (err) {
+      const envelope =
+        err instanceof HttpError
+          ? err.envelope
+          : { code: 'XX000', message: 'feed failed', details: null, hint: 'reconnect to resume' };
+      this.write(`event: error\ndata: ${JSON.stringify(envelope)}\n\n`);
+      this.close();
+    }
+  }
+
+  write(chunk: string): void {
+    if (!this.closed) this.res.write(chunk);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const t of this.timers) clearInterval(t);
+    this.res.end();
+    this.onClose(this);
+  }
+}
+
+export class Feeds {
+  private readonly byMeshwork = new Map<string, Set<Feed>>();
+
+  changed(meshworkIds: string[]): void {
+    for (const id of meshworkIds) {
+      const set = this.byMeshwork.get(id);
+      if (set) for (const feed of set) feed.poke();
+    }
+  }
+
+  /** Authorise (throws HttpError before any byte is written), then stream on `res`. */
+  async open(res: ServerResponse, source: FeedSource, afterId: number | null): Promise<void> {
+    const snap = await source.snapshot();
+    const start = afterId ?? (await source.latestId());
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache, no-transform',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    });
+    res.write(`retry: 1000\nevent: status\ndata: ${JSON.stringify(snap.status)}\n\n`);
+    const feed = new Feed(snap.meshworkId, res, source, start, (f) => {
+      const set = this.byMeshwork.get(f.meshworkId);
+      set?.delete(f);
+      if (set && set.size === 0) this.byMeshwork.delete(f.meshworkId);
+    });
+    let set = this.byMeshwork.get(snap.meshworkId);
+    if (!set) {
+      set = new Set();
+      this.byMeshwork.set(snap.meshworkId, set);
+    }
+    set.add(feed);
+    if (afterId !== null) feed.poke();
+  }
+
+  pokeAll(): void {
+    for (const set of this.byMeshwork.values()) for (const feed of set) feed.poke();
+  }
+
+  closeAll(): void {
+    for (const set of this.byMeshwork.values()) for (const feed of [...set]) feed.close();
+  }
+
+  get size(): number {
+    let n = 0;
+    for (const s of this.byMeshwork.values()) n += s.size;
+    return n;
+  }
+}
+
+/** A feed source that reads through the RPC surface as the caller. */
+export function rpcFeedSource(rpc: RpcExecutor, keyHash: string | null, meshwork: string): FeedSource {
+  return {
+    async snapshot() {
+      const status = (await rpc.call(keyHash, 'mc_status', { p_meshwork: meshwork })) as { meshwork_id: string };
+      return { meshworkId: status.meshwork_id, status };
+    },
+    async activity(afterId, limit) {
+      return (await rpc.call(keyHash, 'mc_activity', {
+        p_meshwork: meshwork,
+        p_after_id: afterId,
+        p_limit: limit,
+      })) as ActivityRow[];
+    },
+    async latestId() {
+      const rows = (await rpc.call(keyHash, 'mc_activity', {
+        p_meshwork: meshwork,
+        p_before_id: Number.MAX_SAFE_INTEGER,
+        p_limit: 1,
+      })) as ActivityRow[];
+      return rows.at(-1)?.id ?? 0;
+    },
+  };
+}

@@ -1,0 +1,51 @@
+// Runs one RPC as its caller through mesh.call_as (one statement, one round trip), then publishes the wake-ups
+// and feed changes the transaction noted. Throws HttpError carrying PostgREST's envelope.
+import type { Db } from '@meshcode/db';
+import type { Signals } from './bus/signals';
+import { fromDbError, httpError } from './http/errors';
+
+interface CallAsRow {
+  r: { result: unknown; wake: string | null; changed: string | null };
+}
+
+export interface CallOptions {
+  /** A GET may only run functions that change nothing. */
+  get?: boolean;
+}
+
+export class RpcExecutor {
+  constructor(
+    private readonly db: Db,
+    private readonly signals: Signals,
+    private readonly log: (line: string) => void = () => undefined,
+  ) {}
+
+  async call(
+    keyHash: string | null,
+    fn: string,
+    args: Record<string, unknown>,
+    opts: CallOptions = {},
+  ): Promise<unknown> {
+    let row: CallAsRow | undefined;
+    try {
+      const res = await this.db.query<CallAsRow>('select mesh.call_as($1, $2, $3::jsonb, $4) as r', [
+        keyHash,
+        fn,
+        JSON.stringify(args),
+        opts.get === true,
+      ]);
+      row = res.rows[0];
+    } catch (err) {
+      const mapped = fromDbError(err, keyHash === null);
+      if (mapped.status >= 500) {
+        const e = err as { code?: string; message?: string };
+        this.log(`hub: unexpected error: ${fn} failed with ${e.code ?? '?'} ${e.message ?? String(err)}`);
+      }
+      throw mapped;
+    }
+    if (!row) throw httpError(500, 'XX000', 'internal error');
+    const { result, wake, changed } = row.r;
+    if (wake || changed) this.signals.publish(wake ? wake.split(',') : [], changed ? changed.split(',') : []);
+    return result;
+  }
+}

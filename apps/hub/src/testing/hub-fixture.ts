@@ -1,0 +1,53 @@
+// Test helpers: a real hub on a loopback port over the suite's database, and accounts made through real signup.
+import { createMeshClient, signup, type MeshClient } from '@meshcode/client';
+import type { Db } from '@meshcode/db';
+import { createHub, type Hub } from '../hub';
+
+export interface HubFixture {
+  url: string;
+  hub: Hub;
+  close(): Promise<void>;
+}
+
+export async function startTestHub(db: Db): Promise<HubFixture> {
+  const lines: string[] = [];
+  const hub = await createHub({
+    db,
+    log: (l) => {
+      lines.push(l);
+      if (l.includes('unexpected error')) process.stderr.write(l + '\n');
+    },
+  });
+  const url = await hub.listen(0, '127.0.0.1');
+  return {
+    url,
+    hub,
+    async close() {
+      await hub.close();
+      const unexpected = lines.filter((l) => l.includes('unexpected error'));
+      if (unexpected.length) throw new Error(`hub logged unexpected errors:\n${unexpected.join('\n')}`);
+    },
+  };
+}
+
+let counter = 0;
+
+export interface TestAccount {
+  key: string;
+  email: string;
+  client: MeshClient;
+}
+
+export async function newAccount(url: string, name = 'user'): Promise<TestAccount> {
+  const email = `${name}-${process.pid}-${Date.now()}-${counter++}@example.test`;
+  const res = await signup(url, email, name);
+  return { key: res.key, email, client: createMeshClient({ hubUrl: url, apiKey: res.key }) };
+}
+
+/** An owner with one project and the named agents. */
+export async function newMesh(url: string, project: string, agents: string[]): Promise<TestAccount> {
+  const acct = await newAccount(url, 'owner');
+  await acct.client.createMeshwork(project);
+  for (const a of agents) await acct.client.addAgent(project, a, { role: `${a} role` });
+  return acct;
+}

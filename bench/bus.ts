@@ -1,0 +1,224 @@
+// Bus benchmark (prints figures; asserts nothing): send->wake latency, sustained durable msgs/s, idle waiters held
+// and RSS per waiter, broadcast to 1,000 waiters. Runs the hub as a child process on a throwaway PostgreSQL 15
+// cluster and on embedded PGlite. Usage: npm run bench:bus [-- --backend postgres|pglite] [--waiters N]
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { Agent, request } from 'undici';
+import pg from 'pg';
+import { startCluster } from '../packages/db/src/testing/cluster';
+import { spawnHub, type HubProcess } from '../apps/hub/src/testing/hub-process';
+
+const { values } = parseArgs({
+  options: {
+    backend: { type: 'string', default: 'both' },
+    waiters: { type: 'string', default: '10000' },
+    latency: { type: 'string', default: '1000' },
+    seconds: { type: 'string', default: '10' },
+    senders: { type: 'string', default: '32' },
+  },
+});
+
+const dispatcher = new Agent({
+  connections: null,
+  pipelining: 1,
+  keepAliveTimeout: 120_000,
+  headersTimeout: 0,
+  bodyTimeout: 0,
+});
+
+async function rpc(url: string, key: string, fn: string, args: Record<string, unknown>): Promise<unknown> {
+  const res = await request(`${url}/rest/v1/rpc/${fn}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    body: JSON.stringify(args),
+    dispatcher,
+  });
+  const text = await res.body.text();
+  if (res.statusCode >= 300) throw new Error(`${fn} -> ${res.statusCode} ${text}`);
+  return JSON.parse(text);
+}
+
+function pct(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+function fmt(ms: number): string {
+  return `${ms.toFixed(2)} ms`;
+}
+
+function rssOf(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const m = /VmRSS:\s+(\d+) kB/.exec(status);
+  return m ? Number(m[1]) * 1024 : NaN;
+}
+
+async function setup(hub: HubProcess, agents: number): Promise<{ key: string }> {
+  const res = await request(`${hub.url}/auth/v1/signup`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email: `bench-${Date.now()}@example.test`, display_name: 'bench' }),
+    dispatcher,
+  });
+  const { key } = (await res.body.json()) as { key: string };
+  await rpc(hub.url, key, 'mc_create_meshwork', { p_name: 'bench' });
+  for (let i = 0; i < agents; i += 50) {
+    await Promise.all(
+      Array.from({ length: Math.min(50, agents - i) }, (_, j) =>
+        rpc(hub.url, key, 'mc_add_agent', { p_meshwork: 'bench', p_name: `a${i + j}` }),
+      ),
+    );
+  }
+  return { key };
+}
+
+async function latency(hub: HubProcess, key: string, n: number) {
+  const samples: number[] = [];
+  let cursor = 0;
+  for (let i = 0; i < n; i++) {
+    const waiting = rpc(hub.url, key, 'mc_wait', {
+      p_meshwork: 'bench',
+      p_agent: 'a1',
+      p_after_seq: cursor,
+      p_timeout_seconds: 10,
+    });
+    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setTimeout(r, 1)); // let the wait register
+    const t0 = performance.now();
+    await rpc(hub.url, key, 'mc_send', { p_meshwork: 'bench', p_from: 'a0', p_to: 'a1', p_body: `ping ${i}` });
+    const res = (await waiting) as { messages: { seq: number }[] };
+    samples.push(performance.now() - t0);
+    cursor = res.messages.at(-1)!.seq;
+  }
+  samples.sort((a, b) => a - b);
+  return { p50: pct(samples, 50), p99: pct(samples, 99) };
+}
+
+async function throughput(hub: HubProcess, key: string, seconds: number, senders: number) {
+  let sent = 0;
+  const end = performance.now() + seconds * 1000;
+  const lat: number[] = [];
+  await Promise.all(
+    Array.from({ length: senders }, async (_, s) => {
+      while (performance.now() < end) {
+        const t0 = performance.now();
+        await rpc(hub.url, key, 'mc_send', {
+          p_meshwork: 'bench',
+          p_from: `a${s % 50}`,
+          p_to: `a${50 + (s % 50)}`,
+          p_body: 'x'.repeat(200),
+        });
+        lat.push(performance.now() - t0);
+        sent++;
+      }
+    }),
+  );
+  lat.sort((a, b) => a - b);
+  return { perSecond: sent / seconds, sendP50: pct(lat, 50), sendP99: pct(lat, 99) };
+}
+
+async function idleWaiters(hub: HubProcess, key: string, count: number) {
+  const before = rssOf(hub.child.pid!);
+  const ac = new AbortController();
+  const pending: Promise<unknown>[] = [];
+  for (let i = 0; i < count; i++) {
+    pending.push(
+      request(`${hub.url}/rest/v1/rpc/mc_wait`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ p_meshwork: 'bench', p_agent: `a${i % 200}`, p_timeout_seconds: 120 }),
+        dispatcher,
+        signal: ac.signal,
+      }).catch(() => undefined),
+    );
+    if (i % 500 === 499) await new Promise((r) => setTimeout(r, 50));
+  }
+  // Wait until the hub holds them all (RSS settles).
+  await new Promise((r) => setTimeout(r, 3000));
+  global.gc?.();
+  const after = rssOf(hub.child.pid!);
+  ac.abort();
+  await Promise.allSettled(pending);
+  return { held: count, rssBefore: before, rssAfter: after, perWaiter: (after - before) / count };
+}
+
+async function broadcast(hub: HubProcess, key: string, waiters: number, rounds: number) {
+  const samples: number[] = [];
+  const cursors = new Map<string, number>();
+  for (let r = 0; r < rounds; r++) {
+    const waits = Array.from({ length: waiters }, (_, i) => {
+      const agent = `a${i + 1}`;
+      return rpc(hub.url, key, 'mc_wait', {
+        p_meshwork: 'bench',
+        p_agent: agent,
+        p_after_seq: cursors.get(agent) ?? null,
+        p_timeout_seconds: 30,
+      }).then((res) => {
+        const seq = (res as { messages: { seq: number }[] }).messages.at(-1)?.seq;
+        if (seq !== undefined) cursors.set(agent, seq);
+        return performance.now();
+      });
+    });
+    await new Promise((res) => setTimeout(res, 1500)); // all registered
+    const t0 = performance.now();
+    await rpc(hub.url, key, 'mc_send', { p_meshwork: 'bench', p_from: 'a0', p_to: '*', p_body: `all hands ${r}` });
+    const done = await Promise.all(waits);
+    samples.push(Math.max(...done) - t0);
+  }
+  samples.sort((a, b) => a - b);
+  return { p50: pct(samples, 50), p99: pct(samples, 99), rounds };
+}
+
+async function runBackend(backend: 'postgres' | 'pglite') {
+  let env: Record<string, string>;
+  let cleanup: () => Promise<void>;
+  if (backend === 'postgres') {
+    const dir = mkdtempSync(join(tmpdir(), 'meshcode-bench-pg-'));
+    const cluster = await startCluster(dir);
+    const admin = new pg.Client({ host: '127.0.0.1', port: cluster.port, user: 'postgres', database: 'postgres' });
+    await admin.connect();
+    await admin.query('create database bench');
+    await admin.end();
+    env = { DATABASE_URL: `postgres://postgres@127.0.0.1:${cluster.port}/bench`, MESHCODE_DB_POOL: '16' };
+    cleanup = async () => {
+      cluster.stop();
+      rmSync(dir, { recursive: true, force: true });
+    };
+  } else {
+    const home = mkdtempSync(join(tmpdir(), 'meshcode-bench-'));
+    env = { MESHCODE_HOME: home };
+    cleanup = async () => rmSync(home, { recursive: true, force: true });
+  }
+  const hub = await spawnHub({ ...env, NODE_OPTIONS: '--expose-gc' });
+  try {
+    const waiterCount = Number(values.waiters);
+    const { key } = await setup(hub, 1001);
+    const lat = await latency(hub, key, Number(values.latency));
+    const thr = await throughput(hub, key, Number(values.seconds), Number(values.senders));
+    const idle = await idleWaiters(hub, key, waiterCount);
+    const bc = await broadcast(hub, key, 1000, 10);
+    console.log(`\n## bus benchmark — ${backend} (hub in its own process, 2-core machine)`);
+    console.log(
+      `send -> wake latency        p50 ${fmt(lat.p50)}   p99 ${fmt(lat.p99)}   (${values.latency} sequential round trips)`,
+    );
+    console.log(
+      `sustained durable sends     ${thr.perSecond.toFixed(0)} msgs/s   (${values.senders} concurrent senders, ${values.seconds} s; send p50 ${fmt(thr.sendP50)} p99 ${fmt(thr.sendP99)})`,
+    );
+    console.log(
+      `idle waiters held           ${idle.held}   hub RSS ${(idle.rssBefore / 2 ** 20).toFixed(0)} -> ${(idle.rssAfter / 2 ** 20).toFixed(0)} MiB   ${(idle.perWaiter / 1024).toFixed(1)} KiB per waiter`,
+    );
+    console.log(
+      `broadcast to 1,000 waiters  p50 ${fmt(bc.p50)}   p99 ${fmt(bc.p99)}   (${bc.rounds} rounds, send -> last waiter answered)`,
+    );
+  } finally {
+    await hub.kill('SIGTERM');
+    await cleanup();
+  }
+}
+
+const backends: ('postgres' | 'pglite')[] =
+  values.backend === 'both' ? ['postgres', 'pglite'] : [values.backend as 'postgres' | 'pglite'];
+for (const b of backends) await runBackend(b);
+await dispatcher.close();
