@@ -1,6 +1,7 @@
 // Bus benchmark (prints figures; asserts nothing): send->wake latency, sustained durable msgs/s, idle waiters held
 // and RSS per waiter, broadcast to 1,000 waiters. Runs the hub as a child process on a throwaway PostgreSQL 15
-// cluster and on embedded PGlite. Usage: npm run bench:bus [-- --backend postgres|pglite] [--waiters N]
+// cluster and on embedded PGlite. Usage: npm run bench:bus [-- --backend postgres|pglite] [--waiters N] [--ramdisk]
+// --ramdisk puts the database on /dev/shm, separating the machine's fsync cost (3 ms per commit here) from ours.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +18,7 @@ const { values } = parseArgs({
     latency: { type: 'string', default: '1000' },
     seconds: { type: 'string', default: '10' },
     senders: { type: 'string', default: '32' },
+    ramdisk: { type: 'boolean', default: false },
   },
 });
 
@@ -175,7 +177,7 @@ async function runBackend(backend: 'postgres' | 'pglite') {
   let env: Record<string, string>;
   let cleanup: () => Promise<void>;
   if (backend === 'postgres') {
-    const dir = mkdtempSync(join(tmpdir(), 'meshcode-bench-pg-'));
+    const dir = mkdtempSync(join(values.ramdisk ? '/dev/shm' : tmpdir(), 'meshcode-bench-pg-'));
     const cluster = await startCluster(dir);
     const admin = new pg.Client({ host: '127.0.0.1', port: cluster.port, user: 'postgres', database: 'postgres' });
     await admin.connect();
@@ -187,7 +189,7 @@ async function runBackend(backend: 'postgres' | 'pglite') {
       rmSync(dir, { recursive: true, force: true });
     };
   } else {
-    const home = mkdtempSync(join(tmpdir(), 'meshcode-bench-'));
+    const home = mkdtempSync(join(values.ramdisk ? '/dev/shm' : tmpdir(), 'meshcode-bench-'));
     env = { MESHCODE_HOME: home };
     cleanup = async () => rmSync(home, { recursive: true, force: true });
   }
@@ -199,7 +201,9 @@ async function runBackend(backend: 'postgres' | 'pglite') {
     const thr = await throughput(hub, key, Number(values.seconds), Number(values.senders));
     const idle = await idleWaiters(hub, key, waiterCount);
     const bc = await broadcast(hub, key, 1000, 10);
-    console.log(`\n## bus benchmark — ${backend} (hub in its own process, 2-core machine)`);
+    console.log(
+      `\n## bus benchmark — ${backend}${values.ramdisk ? ' (data on tmpfs: fsync cost removed)' : ''} (hub in its own process, 2-core machine)`,
+    );
     console.log(
       `send -> wake latency        p50 ${fmt(lat.p50)}   p99 ${fmt(lat.p99)}   (${values.latency} sequential round trips)`,
     );

@@ -471,6 +471,8 @@ declare
   v_id uuid := mesh.resolve_agent(v_mw, p_agent);
   v_agent mesh.agents;
 begin
+  -- Acks and presence are not the message: a crash losing the last few ms of them only means redelivery.
+  perform pg_catalog.set_config('synchronous_commit', 'off', true);
   if p_status is not null and p_status not in ('online', 'waiting', 'working', 'idle') then
     perform mesh.fail(400, 'status must be online, waiting, working or idle', 'pass p_status: working');
   end if;
@@ -553,6 +555,8 @@ declare
   v_mw uuid := mesh.resolve_meshwork(p_meshwork);
   v_id uuid := mesh.resolve_agent(v_mw, p_agent);
 begin
+  -- Acks and presence are not the message: a crash losing the last few ms of them only means redelivery.
+  perform pg_catalog.set_config('synchronous_commit', 'off', true);
   if p_kind is null or p_kind not in ('tool_call', 'note') then
     perform mesh.fail(400, 'kind must be tool_call or note', 'pass p_kind: tool_call');
   end if;
@@ -632,7 +636,8 @@ returns void
 language sql volatile
 set search_path = ''
 as $$
-  update mesh.agents a set last_seen_at = pg_catalog.now() where a.id = any (p_ids)
+  select pg_catalog.set_config('synchronous_commit', 'off', true);
+  update mesh.agents a set last_seen_at = pg_catalog.now() where a.id = any (p_ids);
 $$;
 comment on function mesh.touch_agents(uuid[]) is 'Keep agents whose long-polls are held by a hub from aging to offline.';
 

@@ -173,6 +173,55 @@ end
 $$;
 comment on function public.mc_send(text, text, text, text, text, uuid, uuid, text, int, jsonb) is 'Send to one agent, "*" (broadcast), or reply (p_reply_to). Retries with the same p_idempotency_key are stored once.';
 
+-- The inbox read shared by mc_wait and the hub's batched wake-ups: rows with seq > p_after (acknowledging up to
+-- p_after, stored server-side), plus the presence signal of a waiting agent. At most one write, skipped when nothing
+-- would change, committed asynchronously: acks and presence are not the message, and a crash losing the last few ms
+-- of them only means redelivery.
+create or replace function mesh.inbox_read(p_agent_id uuid, p_after bigint, p_limit int)
+returns jsonb
+language plpgsql volatile
+set search_path = ''
+as $$
+declare
+  v_agent mesh.agents;
+  v_after bigint;
+  v_limit int := least(greatest(coalesce(p_limit, 100), 1), 500);
+  v_msgs jsonb;
+  v_count int;
+  v_status text;
+begin
+  perform pg_catalog.set_config('synchronous_commit', 'off', true);
+  select * into v_agent from mesh.agents a where a.id = p_agent_id;
+  if v_agent.id is null then
+    perform mesh.fail(404, 'the agent was removed', 'add it again with meshcode setup <project> <agent>');
+  end if;
+  if p_after is not null and p_after < 0 then
+    perform mesh.fail(400, 'after_seq must be 0 or more', 'pass the seq of the last message you handled');
+  end if;
+  v_after := coalesce(p_after, v_agent.acked_seq);
+  if v_after > v_agent.inbox_seq then
+    perform mesh.fail(400, pg_catalog.format('after_seq %s is ahead of the inbox (last seq %s)', v_after, v_agent.inbox_seq),
+      'omit p_after_seq to resume from the stored cursor');
+  end if;
+  select coalesce(pg_catalog.jsonb_agg(mesh.message_json(m, i.seq) order by i.seq), '[]'::jsonb), pg_catalog.count(*)
+    into v_msgs, v_count
+    from (select i.seq, i.message_id from mesh.inbox i where i.agent_id = p_agent_id and i.seq > v_after order by i.seq limit v_limit) i
+    join mesh.messages m on m.id = i.message_id;
+  v_status := case when v_count > 0 then 'working' else 'waiting' end;
+  update mesh.agents a set acked_seq = greatest(a.acked_seq, v_after), last_seen_at = pg_catalog.now(), status = v_status
+   where a.id = p_agent_id
+     and (a.acked_seq < v_after or a.status <> v_status
+          or a.last_seen_at is null or a.last_seen_at < pg_catalog.now() - interval '5 seconds');
+  if found and v_agent.status <> v_status then
+    perform mesh.log(v_agent.meshwork_id, p_agent_id, 'status', pg_catalog.format('%s is %s', v_agent.name, v_status),
+      pg_catalog.jsonb_build_object('status', v_status));
+  end if;
+  return pg_catalog.jsonb_build_object('agent', v_agent.name, 'agent_id', p_agent_id, 'cursor', v_after, 'messages', v_msgs,
+    'last_seq', v_agent.inbox_seq, 'has_more', v_agent.inbox_seq > v_after + v_count);
+end
+$$;
+comment on function mesh.inbox_read(uuid, bigint, int) is 'Inbox rows after a cursor for one agent, acking the cursor and marking presence (shared by mc_wait and mesh.wait_batch).';
+
 -- Read the inbox after a cursor. Passing p_after_seq acknowledges everything up to it (stored server-side);
 -- omitting it resumes from the stored cursor. Also the presence signal of a waiting agent.
 create or replace function public.mc_wait(p_meshwork text, p_agent text default null, p_after_seq bigint default null,
@@ -184,40 +233,11 @@ as $$
 declare
   v_mw uuid := mesh.resolve_meshwork(p_meshwork);
   v_id uuid := mesh.resolve_agent(v_mw, p_agent);
-  v_agent mesh.agents;
-  v_after bigint;
-  v_limit int := least(greatest(coalesce(p_limit, 100), 1), 500);
-  v_msgs jsonb;
-  v_count int;
-  v_status text;
 begin
-  if p_after_seq is not null and p_after_seq < 0 then
-    perform mesh.fail(400, 'after_seq must be 0 or more', 'pass the seq of the last message you handled');
-  end if;
   if p_timeout_seconds is not null and (p_timeout_seconds < 0 or p_timeout_seconds > 300) then
     perform mesh.fail(400, 'timeout must be between 0 and 300 seconds', 'pass p_timeout_seconds: 60');
   end if;
-  select * into v_agent from mesh.agents a where a.id = v_id;
-  v_after := coalesce(p_after_seq, v_agent.acked_seq);
-  if v_after > v_agent.inbox_seq then
-    perform mesh.fail(400, pg_catalog.format('after_seq %s is ahead of the inbox (last seq %s)', v_after, v_agent.inbox_seq),
-      'omit p_after_seq to resume from the stored cursor');
-  end if;
-  select coalesce(pg_catalog.jsonb_agg(mesh.message_json(m, i.seq) order by i.seq), '[]'::jsonb), pg_catalog.count(*)
-    into v_msgs, v_count
-    from (select i.seq, i.message_id from mesh.inbox i where i.agent_id = v_id and i.seq > v_after order by i.seq limit v_limit) i
-    join mesh.messages m on m.id = i.message_id;
-  v_status := case when v_count > 0 then 'working' else 'waiting' end;
-  -- One write at most: ack, presence; skipped when nothing would change.
-  update mesh.agents a set acked_seq = greatest(a.acked_seq, v_after), last_seen_at = pg_catalog.now(), status = v_status
-   where a.id = v_id
-     and (a.acked_seq < v_after or a.status <> v_status
-          or a.last_seen_at is null or a.last_seen_at < pg_catalog.now() - interval '5 seconds');
-  if found and v_agent.status <> v_status then
-    perform mesh.log(v_mw, v_id, 'status', pg_catalog.format('%s is %s', v_agent.name, v_status), pg_catalog.jsonb_build_object('status', v_status));
-  end if;
-  return pg_catalog.jsonb_build_object('agent', v_agent.name, 'agent_id', v_id, 'cursor', v_after, 'messages', v_msgs,
-    'last_seq', v_agent.inbox_seq, 'has_more', v_agent.inbox_seq > v_after + v_count);
+  return mesh.inbox_read(v_id, p_after_seq, p_limit);
 end
 $$;
 comment on function public.mc_wait(text, text, bigint, int, int) is 'Inbox rows with seq > cursor (acks the cursor). Through the hub it long-polls up to p_timeout_seconds; through plain PostgREST it returns at once.';
@@ -232,6 +252,8 @@ declare
   v_id uuid := mesh.resolve_agent(v_mw, p_agent);
   v_acked bigint;
 begin
+  -- Acks and presence are not the message: a crash losing the last few ms of them only means redelivery.
+  perform pg_catalog.set_config('synchronous_commit', 'off', true);
   if p_seq is null or p_seq < 0 then
     perform mesh.fail(400, 'seq must be 0 or more', 'pass the seq of the last message you handled');
   end if;
@@ -299,6 +321,45 @@ begin
 end
 $$;
 comment on function public.mc_history(text, timestamptz, int, uuid, text) is 'Messages newest first, paged by p_before; optional thread or agent filter.';
+
+-- The hub's batched wake-up: many held waits re-read in ONE statement instead of one round trip each (a broadcast
+-- to 1,000 waiting agents). Each item's key is checked again exactly as mesh.call_as checks it, so a key revoked
+-- while its wait was held gets nothing. Run by the hub's own connection only.
+create or replace function mesh.wait_batch(p_items jsonb)
+returns jsonb
+language plpgsql volatile
+set search_path = ''
+as $$
+declare
+  v_item jsonb;
+  v_out jsonb := '[]'::jsonb;
+  k record;
+begin
+  for v_item in select x from pg_catalog.jsonb_array_elements(p_items) x loop
+    select ak.kind, ak.meshwork_id, ak.agent_id, ak.account_id, ak.expires_at, ak.revoked_at into k
+      from mesh.api_keys ak where ak.key_hash = v_item ->> 'key_hash';
+    if k.kind is null or k.revoked_at is not null or (k.expires_at is not null and k.expires_at <= pg_catalog.now())
+       or (k.kind <> 'owner' and not exists (select 1 from mesh.members mb where mb.meshwork_id = k.meshwork_id
+             and mb.account_id = k.account_id and mb.revoked_at is null)) then
+      v_out := v_out || pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object('error',
+        pg_catalog.jsonb_build_object('status', 401, 'code', 'PT401', 'message', 'API key is invalid, expired or has been revoked',
+          'hint', 'log in again with a current key (meshcode login mc_...)')));
+      continue;
+    end if;
+    begin
+      v_out := v_out || pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object('result',
+        mesh.inbox_read((v_item ->> 'agent_id')::uuid, (v_item ->> 'after')::bigint, (v_item ->> 'limit')::int)));
+    exception when others then
+      v_out := v_out || pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object('error',
+        pg_catalog.jsonb_build_object('status', case when sqlstate like 'PT%' then pg_catalog.substr(sqlstate, 3)::int else 500 end,
+          'code', sqlstate, 'message', sqlerrm)));
+    end;
+  end loop;
+  return pg_catalog.jsonb_build_object('results', v_out, 'changed', nullif(pg_catalog.current_setting('mesh.changed', true), ''));
+end
+$$;
+comment on function mesh.wait_batch(jsonb) is 'Hub-only: re-read many woken waits at once, re-checking each key; results in input order.';
+revoke all on function mesh.wait_batch(jsonb) from public;
 
 do $$
 declare

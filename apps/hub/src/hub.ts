@@ -3,7 +3,9 @@
 import type { Db } from '@meshcode/db';
 import type { AddressInfo } from 'node:net';
 import { Signals } from './bus/signals';
+import { WaitBatcher } from './bus/wait-batcher';
 import { Waiters } from './bus/waiters';
+import { routeModules } from './http/routes';
 import { buildServer } from './http/server';
 import { Feeds } from './realtime/feeds';
 import { RpcExecutor } from './rpc';
@@ -43,16 +45,19 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
   );
   await signals.start();
   const rpc = new RpcExecutor(opts.db, signals, log);
+  const batcher = new WaitBatcher(opts.db, signals);
   const shutdown = new AbortController();
   const app = buildServer({
     db: opts.db,
     rpc,
     waiters,
+    batcher,
     feeds,
     signup: opts.signup ?? 'open',
     version: HUB_VERSION,
     shutdown: shutdown.signal,
     log,
+    routes: routeModules,
   });
 
   const presence = setInterval(() => {

@@ -111,7 +111,8 @@ export function createSupabase(hubUrl: string, apiKey: string, fetchImpl?: typeo
   return createClient(hubUrl, apiKey, {
     auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
     global: fetchImpl ? { fetch: fetchImpl } : {},
-    realtime: { transport: WebSocket as unknown as typeof globalThis.WebSocket },
+    // ws implements the WebSocket API supabase-js expects; its event types differ only in detail.
+    realtime: { transport: WebSocket as never },
   });
 }
 

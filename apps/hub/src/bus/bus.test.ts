@@ -145,6 +145,31 @@ describeBackends('bus delivery', (getDb) => {
     expect((await third.next({ limit: 10 })).map((m) => m.body)).toEqual(['m3', 'm4', 'm5']);
   });
 
+  it('a key revoked while its wait is held gets nothing when the wait wakes', async () => {
+    const owner = await newMesh(hub.url, 'p', ['a', 'b']);
+    const scoped = await owner.client.createKey('p', 'b');
+    const { createMeshClient } = await import('@meshcode/client');
+    const guest = createMeshClient({ hubUrl: hub.url, apiKey: scoped.key });
+    const waiting = guest.wait({ meshwork: 'p', timeoutSeconds: 20 });
+    for (let i = 0; i < 500 && hub.hub.waiters.size === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    await owner.client.revokeKey(scoped.id);
+    await owner.client.send({ meshwork: 'p', from: 'a', to: 'b', body: 'secret after revocation' });
+    await expect(waiting).rejects.toMatchObject({ status: 401 });
+  });
+
+  it('many woken waits are answered together (one broadcast, 40 waiters)', async () => {
+    const names = Array.from({ length: 40 }, (_, i) => `w${i}`);
+    const owner = await newMesh(hub.url, 'p', ['lead', ...names]);
+    const waits = names.map((a) => owner.client.wait({ meshwork: 'p', agent: a, timeoutSeconds: 20 }));
+    for (let i = 0; i < 500 && hub.hub.waiters.size < names.length; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(hub.hub.waiters.size).toBe(names.length);
+    await owner.client.send({ meshwork: 'p', from: 'lead', to: '*', body: 'all hands' });
+    const results = await Promise.all(waits);
+    for (const r of results) expect(r.messages.map((m) => [m.seq, m.body])).toEqual([[1, 'all hands']]);
+    const board = await owner.client.status('p');
+    expect(board.agents.filter((x) => x.status === 'working').length).toBe(names.length);
+  });
+
   it('the SSE feed streams activity live to a member and refuses another account', async () => {
     const owner = await newMesh(hub.url, 'p', ['a', 'b']);
     const ac = new AbortController();

@@ -1,6 +1,8 @@
 // mc_wait and mc_wait_reply held by the hub: query; if nothing, register the waiter, query again (no lost
 // wake-up), then sleep until a wake, the deadline or the client leaving; repeat until something arrives.
+// Re-reads after registration go through the WaitBatcher when the spec allows it.
 import type { RpcExecutor } from '../rpc';
+import type { WaitBatcher } from './wait-batcher';
 import type { Waiters } from './waiters';
 
 export const DEFAULT_WAIT_SECONDS = 30;
@@ -12,13 +14,22 @@ export interface LongPollSpec {
   ready(result: unknown): boolean;
   /** The agent whose inbox wakes this poll. */
   agentId(result: unknown): string | undefined;
+  /** Whether re-reads may use the batched inbox read (same result shape as the first call). */
+  batched: boolean;
+}
+
+interface WaitShape {
+  agent_id?: string;
+  cursor?: number;
+  messages?: unknown[];
 }
 
 export const WAIT_SPECS: Record<string, LongPollSpec> = {
   mc_wait: {
     fn: 'mc_wait',
-    ready: (r) => ((r as { messages?: unknown[] }).messages?.length ?? 0) > 0,
-    agentId: (r) => (r as { agent_id?: string }).agent_id,
+    ready: (r) => ((r as WaitShape).messages?.length ?? 0) > 0,
+    agentId: (r) => (r as WaitShape).agent_id,
+    batched: true,
   },
   mc_wait_reply: {
     fn: 'mc_wait_reply',
@@ -27,6 +38,7 @@ export const WAIT_SPECS: Record<string, LongPollSpec> = {
       return x.reply != null || x.expired === true;
     },
     agentId: (r) => (r as { agent_id?: string }).agent_id,
+    batched: false,
   },
 };
 
@@ -37,19 +49,35 @@ export function timeoutSeconds(args: Record<string, unknown>): number {
   return Math.min(Math.max(n, 0), MAX_WAIT_SECONDS);
 }
 
+function numericLimit(args: Record<string, unknown>): number | undefined {
+  const n = Number(args.p_limit);
+  return args.p_limit === undefined || args.p_limit === null || !Number.isFinite(n) ? undefined : n;
+}
+
+export interface LongPollDeps {
+  rpc: RpcExecutor;
+  waiters: Waiters;
+  batcher: WaitBatcher;
+}
+
 export async function longPoll(
-  rpc: RpcExecutor,
-  waiters: Waiters,
+  deps: LongPollDeps,
   spec: LongPollSpec,
   keyHash: string | null,
   args: Record<string, unknown>,
   signal: AbortSignal,
 ): Promise<unknown> {
   const deadline = Date.now() + timeoutSeconds(args) * 1000;
-  let result = await rpc.call(keyHash, spec.fn, args);
-  if (spec.ready(result) || Date.now() >= deadline) return result;
-  const agentId = spec.agentId(result);
-  if (!agentId) return result;
+  const first = await deps.rpc.call(keyHash, spec.fn, args);
+  if (spec.ready(first) || Date.now() >= deadline) return first;
+  const agentId = spec.agentId(first);
+  if (!agentId) return first;
+
+  const cursor = (first as WaitShape).cursor;
+  const reread =
+    spec.batched && keyHash !== null && typeof cursor === 'number'
+      ? () => deps.batcher.read({ keyHash, agentId, after: cursor, limit: numericLimit(args) })
+      : () => deps.rpc.call(keyHash, spec.fn, args);
 
   let woken = false;
   let release: (() => void) | null = null;
@@ -57,9 +85,9 @@ export async function longPoll(
     woken = true;
     release?.();
   };
-  const unregister = waiters.register(agentId, onWake);
+  const unregister = deps.waiters.register(agentId, onWake);
   try {
-    result = await rpc.call(keyHash, spec.fn, args);
+    let result = await reread();
     while (!spec.ready(result) && !signal.aborted) {
       const left = deadline - Date.now();
       if (left <= 0) break;
@@ -76,10 +104,9 @@ export async function longPoll(
           signal.addEventListener('abort', done, { once: true });
         });
       }
-      if (signal.aborted) break;
-      if (!woken) break; // deadline reached
+      if (signal.aborted || !woken) break; // client gone, or deadline reached
       woken = false;
-      result = await rpc.call(keyHash, spec.fn, args);
+      result = await reread();
     }
     return result;
   } finally {
