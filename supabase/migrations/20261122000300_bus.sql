@@ -173,54 +173,83 @@ end
 $$;
 comment on function public.mc_send(text, text, text, text, text, uuid, uuid, text, int, jsonb) is 'Send to one agent, "*" (broadcast), or reply (p_reply_to). Retries with the same p_idempotency_key are stored once.';
 
--- The inbox read shared by mc_wait and the hub's batched wake-ups: rows with seq > p_after (acknowledging up to
--- p_after, stored server-side), plus the presence signal of a waiting agent. At most one write, skipped when nothing
--- would change, committed asynchronously: acks and presence are not the message, and a crash losing the last few ms
--- of them only means redelivery.
-create or replace function mesh.inbox_read(p_agent_id uuid, p_after bigint, p_limit int)
+-- The inbox read shared by mc_wait and the hub's batched wake-ups, set-based so a broadcast's 1,000 woken waits
+-- cost one statement: for each item {agent_id, after, limit} the rows with seq > after (acknowledging up to after,
+-- stored server-side) and the presence signal of a waiting agent. Agent rows are locked in id order, the order
+-- mesh.post_message uses, so reads and broadcasts cannot deadlock. Writes commit asynchronously: acks and presence
+-- are not the message, and a crash losing the last few ms of them only means redelivery. Results in input order;
+-- an item that cannot be read is {"error": {status, code, message, hint}}.
+create or replace function mesh.inbox_read_many(p_items jsonb)
 returns jsonb
 language plpgsql volatile
 set search_path = ''
 as $$
 declare
-  v_agent mesh.agents;
-  v_after bigint;
-  v_limit int := least(greatest(coalesce(p_limit, 100), 1), 500);
-  v_msgs jsonb;
-  v_count int;
-  v_status text;
+  v_out jsonb;
+  v_changed uuid[];
 begin
   perform pg_catalog.set_config('synchronous_commit', 'off', true);
-  select * into v_agent from mesh.agents a where a.id = p_agent_id;
-  if v_agent.id is null then
-    perform mesh.fail(404, 'the agent was removed', 'add it again with meshcode setup <project> <agent>');
+  perform 1 from mesh.agents a
+   where a.id in (select (x ->> 'agent_id')::uuid from pg_catalog.jsonb_array_elements(p_items) x)
+   order by a.id for no key update;
+  with items as (
+    select t.ord::int as i, (t.x ->> 'agent_id')::uuid as agent_id, (t.x ->> 'after')::bigint as req_after,
+           least(greatest(coalesce((t.x ->> 'limit')::int, 100), 1), 500) as lim
+      from pg_catalog.jsonb_array_elements(p_items) with ordinality as t(x, ord)
+  ), st as (
+    select it.i, it.agent_id, it.lim, a.name, a.meshwork_id, a.inbox_seq, a.status as old_status,
+           coalesce(it.req_after, a.acked_seq) as after
+      from items it join mesh.agents a on a.id = it.agent_id
+  ), ok as (
+    select * from st where st.after >= 0 and st.after <= st.inbox_seq
+  ), msgs as (
+    select ok.i, pg_catalog.jsonb_agg(mesh.message_json(m, ib.seq) order by ib.seq) as messages, pg_catalog.count(*)::int as n
+      from ok
+      cross join lateral (select i2.seq, i2.message_id from mesh.inbox i2
+                           where i2.agent_id = ok.agent_id and i2.seq > ok.after order by i2.seq limit ok.lim) ib
+      join mesh.messages m on m.id = ib.message_id
+     group by ok.i
+  ), res as (
+    select ok.*, coalesce(msgs.messages, '[]'::jsonb) as messages, coalesce(msgs.n, 0) as n,
+           case when coalesce(msgs.n, 0) > 0 then 'working' else 'waiting' end as new_status
+      from ok left join msgs on msgs.i = ok.i
+  ), upd as (
+    update mesh.agents a set acked_seq = greatest(a.acked_seq, res.after), last_seen_at = pg_catalog.now(), status = res.new_status
+      from res
+     where a.id = res.agent_id
+       and (a.acked_seq < res.after or a.status <> res.new_status
+            or a.last_seen_at is null or a.last_seen_at < pg_catalog.now() - interval '5 seconds')
+    returning a.id -- data-modifying CTEs always run; nothing reads this
+  ), logged as (
+    insert into mesh.activity (meshwork_id, agent_id, account_id, kind, summary, data)
+    select res.meshwork_id, res.agent_id, auth.uid(), 'status', pg_catalog.format('%s is %s', res.name, res.new_status),
+           pg_catalog.jsonb_build_object('status', res.new_status)
+      from res where res.old_status <> res.new_status
+    returning meshwork_id
+  )
+  select pg_catalog.jsonb_agg(
+           case
+             when st.i is null then pg_catalog.jsonb_build_object('error', pg_catalog.jsonb_build_object('status', 404, 'code', 'PT404',
+               'message', 'the agent was removed', 'hint', 'add it again with meshcode setup <project> <agent>'))
+             when st.after < 0 then pg_catalog.jsonb_build_object('error', pg_catalog.jsonb_build_object('status', 400, 'code', 'PT400',
+               'message', 'after_seq must be 0 or more', 'hint', 'pass the seq of the last message you handled'))
+             when res.i is null then pg_catalog.jsonb_build_object('error', pg_catalog.jsonb_build_object('status', 400, 'code', 'PT400',
+               'message', pg_catalog.format('after_seq %s is ahead of the inbox (last seq %s)', st.after, st.inbox_seq),
+               'hint', 'omit p_after_seq to resume from the stored cursor'))
+             else pg_catalog.jsonb_build_object('result', pg_catalog.jsonb_build_object('agent', res.name, 'agent_id', res.agent_id,
+               'cursor', res.after, 'messages', res.messages, 'last_seq', res.inbox_seq, 'has_more', res.inbox_seq > res.after + res.n))
+           end order by it.i),
+         (select pg_catalog.array_agg(distinct l.meshwork_id) from logged l)
+    into v_out, v_changed
+    from items it left join st on st.i = it.i left join res on res.i = it.i;
+  if v_changed is not null then
+    perform pg_catalog.set_config('mesh.changed',
+      coalesce(nullif(pg_catalog.current_setting('mesh.changed', true), '') || ',', '') || pg_catalog.array_to_string(v_changed, ','), true);
   end if;
-  if p_after is not null and p_after < 0 then
-    perform mesh.fail(400, 'after_seq must be 0 or more', 'pass the seq of the last message you handled');
-  end if;
-  v_after := coalesce(p_after, v_agent.acked_seq);
-  if v_after > v_agent.inbox_seq then
-    perform mesh.fail(400, pg_catalog.format('after_seq %s is ahead of the inbox (last seq %s)', v_after, v_agent.inbox_seq),
-      'omit p_after_seq to resume from the stored cursor');
-  end if;
-  select coalesce(pg_catalog.jsonb_agg(mesh.message_json(m, i.seq) order by i.seq), '[]'::jsonb), pg_catalog.count(*)
-    into v_msgs, v_count
-    from (select i.seq, i.message_id from mesh.inbox i where i.agent_id = p_agent_id and i.seq > v_after order by i.seq limit v_limit) i
-    join mesh.messages m on m.id = i.message_id;
-  v_status := case when v_count > 0 then 'working' else 'waiting' end;
-  update mesh.agents a set acked_seq = greatest(a.acked_seq, v_after), last_seen_at = pg_catalog.now(), status = v_status
-   where a.id = p_agent_id
-     and (a.acked_seq < v_after or a.status <> v_status
-          or a.last_seen_at is null or a.last_seen_at < pg_catalog.now() - interval '5 seconds');
-  if found and v_agent.status <> v_status then
-    perform mesh.log(v_agent.meshwork_id, p_agent_id, 'status', pg_catalog.format('%s is %s', v_agent.name, v_status),
-      pg_catalog.jsonb_build_object('status', v_status));
-  end if;
-  return pg_catalog.jsonb_build_object('agent', v_agent.name, 'agent_id', p_agent_id, 'cursor', v_after, 'messages', v_msgs,
-    'last_seq', v_agent.inbox_seq, 'has_more', v_agent.inbox_seq > v_after + v_count);
+  return coalesce(v_out, '[]'::jsonb);
 end
 $$;
-comment on function mesh.inbox_read(uuid, bigint, int) is 'Inbox rows after a cursor for one agent, acking the cursor and marking presence (shared by mc_wait and mesh.wait_batch).';
+comment on function mesh.inbox_read_many(jsonb) is 'Set-based inbox read for many agents: rows after each cursor, acks, presence, status activity (shared by mc_wait and mesh.wait_batch).';
 
 -- Read the inbox after a cursor. Passing p_after_seq acknowledges everything up to it (stored server-side);
 -- omitting it resumes from the stored cursor. Also the presence signal of a waiting agent.
@@ -233,11 +262,17 @@ as $$
 declare
   v_mw uuid := mesh.resolve_meshwork(p_meshwork);
   v_id uuid := mesh.resolve_agent(v_mw, p_agent);
+  v_res jsonb;
 begin
   if p_timeout_seconds is not null and (p_timeout_seconds < 0 or p_timeout_seconds > 300) then
     perform mesh.fail(400, 'timeout must be between 0 and 300 seconds', 'pass p_timeout_seconds: 60');
   end if;
-  return mesh.inbox_read(v_id, p_after_seq, p_limit);
+  v_res := mesh.inbox_read_many(pg_catalog.jsonb_build_array(
+    pg_catalog.jsonb_build_object('agent_id', v_id, 'after', p_after_seq, 'limit', p_limit))) -> 0;
+  if v_res ? 'error' then
+    perform mesh.fail((v_res -> 'error' ->> 'status')::int, v_res -> 'error' ->> 'message', v_res -> 'error' ->> 'hint');
+  end if;
+  return v_res -> 'result';
 end
 $$;
 comment on function public.mc_wait(text, text, bigint, int, int) is 'Inbox rows with seq > cursor (acks the cursor). Through the hub it long-polls up to p_timeout_seconds; through plain PostgREST it returns at once.';
@@ -331,31 +366,38 @@ language plpgsql volatile
 set search_path = ''
 as $$
 declare
-  v_item jsonb;
-  v_out jsonb := '[]'::jsonb;
-  k record;
+  v_valid jsonb;
+  v_read jsonb;
+  v_out jsonb;
 begin
-  for v_item in select x from pg_catalog.jsonb_array_elements(p_items) x loop
-    select ak.kind, ak.meshwork_id, ak.agent_id, ak.account_id, ak.expires_at, ak.revoked_at into k
-      from mesh.api_keys ak where ak.key_hash = v_item ->> 'key_hash';
-    if k.kind is null or k.revoked_at is not null or (k.expires_at is not null and k.expires_at <= pg_catalog.now())
-       or (k.kind <> 'owner' and not exists (select 1 from mesh.members mb where mb.meshwork_id = k.meshwork_id
-             and mb.account_id = k.account_id and mb.revoked_at is null)) then
-      v_out := v_out || pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object('error',
-        pg_catalog.jsonb_build_object('status', 401, 'code', 'PT401', 'message', 'API key is invalid, expired or has been revoked',
-          'hint', 'log in again with a current key (meshcode login mc_...)')));
-      continue;
-    end if;
-    begin
-      v_out := v_out || pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object('result',
-        mesh.inbox_read((v_item ->> 'agent_id')::uuid, (v_item ->> 'after')::bigint, (v_item ->> 'limit')::int)));
-    exception when others then
-      v_out := v_out || pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object('error',
-        pg_catalog.jsonb_build_object('status', case when sqlstate like 'PT%' then pg_catalog.substr(sqlstate, 3)::int else 500 end,
-          'code', sqlstate, 'message', sqlerrm)));
-    end;
-  end loop;
-  return pg_catalog.jsonb_build_object('results', v_out, 'changed', nullif(pg_catalog.current_setting('mesh.changed', true), ''));
+  -- Which items' keys are still good (each distinct key checked once).
+  with items as (
+    select t.ord::int as i, t.x from pg_catalog.jsonb_array_elements(p_items) with ordinality as t(x, ord)
+  ), keys as (
+    select distinct it.x ->> 'key_hash' as key_hash from items it
+  ), good as (
+    select k.key_hash from keys k join mesh.api_keys ak on ak.key_hash = k.key_hash
+     where ak.revoked_at is null and (ak.expires_at is null or ak.expires_at > pg_catalog.now())
+       and (ak.kind = 'owner' or exists (select 1 from mesh.members mb where mb.meshwork_id = ak.meshwork_id
+              and mb.account_id = ak.account_id and mb.revoked_at is null))
+  )
+  select pg_catalog.jsonb_agg(it.x order by it.i) filter (where g.key_hash is not null),
+         pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('i', it.i, 'ok', g.key_hash is not null) order by it.i)
+    into v_valid, v_out
+    from items it left join good g on g.key_hash = it.x ->> 'key_hash';
+  v_read := case when v_valid is null then '[]'::jsonb else mesh.inbox_read_many(v_valid) end;
+  -- Merge back in input order: the n-th good item takes the n-th read result.
+  select pg_catalog.jsonb_agg(
+           case when o.ok then v_read -> (o.n - 1)
+                else pg_catalog.jsonb_build_object('error', pg_catalog.jsonb_build_object('status', 401, 'code', 'PT401',
+                  'message', 'API key is invalid, expired or has been revoked', 'hint', 'log in again with a current key (meshcode login mc_...)'))
+           end order by o.ord)
+    into v_out
+    from (select e.ord, (e.x ->> 'ok')::boolean as ok,
+                 (pg_catalog.count(*) filter (where (e.x ->> 'ok')::boolean) over (order by e.ord))::int as n
+            from pg_catalog.jsonb_array_elements(coalesce(v_out, '[]'::jsonb)) with ordinality as e(x, ord)) o;
+  return pg_catalog.jsonb_build_object('results', coalesce(v_out, '[]'::jsonb),
+    'changed', nullif(pg_catalog.current_setting('mesh.changed', true), ''));
 end
 $$;
 comment on function mesh.wait_batch(jsonb) is 'Hub-only: re-read many woken waits at once, re-checking each key; results in input order.';
