@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import type { Io } from './common';
 import * as board from './commands/board';
+import * as dashboard from './commands/dashboard';
 import * as go from './commands/go';
 import * as hub from './commands/hub';
 import * as login from './commands/login';
@@ -19,7 +20,7 @@ import { closestNames } from './resolve';
 import { VERSION } from './version';
 
 // Help lists commands in this order: start, account, agents, projects, legacy.
-const COMMANDS = [up, hub, signup, login, logout, status, go, setup, run, mcp, projects, board, send, read];
+const COMMANDS = [up, hub, signup, login, logout, status, go, setup, run, mcp, projects, board, dashboard, send, read];
 
 export function buildProgram(io: Io): Command {
   const program = new Command('meshcode')

@@ -19,4 +19,5 @@ export {
   type InboxOptions,
 } from './inbox';
 export { subscribeActivity, type FeedHandlers, type FeedOptions } from './sse';
+export * from './teams';
 export { MeshError } from '@meshcode/protocol';

@@ -75,10 +75,11 @@ describe('postgres backend', () => {
   });
 
   it('names its sessions and bounds statements', async () => {
-    const r = await a.query<{ app: string; timeout: string }>(
-      `select current_setting('application_name') as app, current_setting('statement_timeout') as timeout`,
+    const r = await a.query<{ app: string; timeout: string; idle: string }>(
+      `select current_setting('application_name') as app, current_setting('statement_timeout') as timeout,
+              current_setting('idle_in_transaction_session_timeout') as idle`,
     );
-    expect(r.rows[0]).toEqual({ app: 'meshcode-hub', timeout: '30s' });
+    expect(r.rows[0]).toEqual({ app: 'meshcode-hub', timeout: '30s', idle: '1min' });
 
     const quick = await openDb({ databaseUrl: databaseUrl(name), poolSize: 1, statementTimeoutMs: 100 });
     try {

@@ -24,6 +24,9 @@ async function run<T>(on: PgRunner, sql: string, params?: unknown[]): Promise<Qu
 
 const RECONNECT_MIN_MS = 100;
 const RECONNECT_MAX_MS = 5_000;
+// A connection that died silently (NAT timeout, failover) emits nothing: probe it, and replace it when it hangs.
+const HEARTBEAT_EVERY_MS = 30_000;
+const HEARTBEAT_TIMEOUT_MS = 10_000;
 
 interface ListenEntry {
   onPayload: (payload: string) => void;
@@ -40,9 +43,28 @@ class PgListener {
   #closed = false;
   #retry: NodeJS.Timeout | null = null;
   #attempt = 0;
+  #heartbeat: NodeJS.Timeout | null = null;
 
   constructor(config: pg.ClientConfig) {
     this.#config = config;
+  }
+
+  async #ping(): Promise<void> {
+    const client = this.#client;
+    if (!client) return;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        client.query('select 1'),
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new Error('heartbeat timed out')), HEARTBEAT_TIMEOUT_MS);
+        }),
+      ]);
+    } catch {
+      this.#dropped(client);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Run state changes one at a time: connect, LISTEN, UNLISTEN and reconnect never interleave. */
@@ -68,6 +90,7 @@ class PgListener {
     }
     this.#client = client;
     this.#attempt = 0;
+    this.#heartbeat ??= setInterval(() => void this.#ping(), HEARTBEAT_EVERY_MS).unref();
     if (this.#everConnected) {
       for (const set of this.#entries.values())
         for (const entry of set) if (entry.onReconnect) queueMicrotask(entry.onReconnect);
@@ -136,7 +159,9 @@ class PgListener {
   close(): Promise<void> {
     this.#closed = true;
     if (this.#retry) clearTimeout(this.#retry);
+    if (this.#heartbeat) clearInterval(this.#heartbeat);
     this.#retry = null;
+    this.#heartbeat = null;
     return this.#serial(async () => {
       const client = this.#client;
       this.#client = null;
@@ -176,7 +201,11 @@ export async function postgresDb(opts: PostgresOptions): Promise<PostgresDb> {
   });
   // An idle pooled connection that dies is dropped by the pool; the next checkout opens a new one.
   pool.on('error', () => undefined);
-  const listener = new PgListener({ ...base, application_name: `${applicationName}-listen` });
+  const listener = new PgListener({
+    ...base,
+    application_name: `${applicationName}-listen`,
+    connectionTimeoutMillis: 10_000,
+  });
   const guard = new ReentryGuard();
   let closed = false;
 

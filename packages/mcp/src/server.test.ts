@@ -376,14 +376,15 @@ describeBackends('mcp server', (getDb) => {
     expect(refused.text).toMatch(/^agent already running in another window: .*close that window.*--force/);
     expect((await second.call('meshcode_remember', { key: 'k', value: 'v' })).isError).toBe(true);
 
+    // The first window sits in meshcode_wait when it is taken over: its next heartbeat ends the wait.
+    const waiting = first.call('meshcode_wait', { timeout_seconds: 120 });
     const forced = await agent('a', { force: true });
     expect((await forced.call('meshcode_status')).isError).toBe(false);
-    // The first window learns at its next heartbeat that it no longer is the agent.
-    const lost = await until(async () => {
-      const r = await first.call('meshcode_status');
-      return r.isError ? r : undefined;
-    }, 'the first window to notice the takeover');
-    expect(lost.text).toMatch(/^agent session was taken over by another window: .*--force/);
+    const interrupted = await waiting;
+    expect(interrupted.isError).toBe(true);
+    expect(interrupted.text).toMatch(/^agent session was taken over by another window: .*--force/);
+    expect((await first.call('meshcode_status')).text).toMatch(/^agent session was taken over/);
+    expect((await forced.call('meshcode_wait', { timeout_seconds: 0 })).isError).toBe(false);
   });
 
   it('a refused window connects once the other window closes', async () => {

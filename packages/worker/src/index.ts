@@ -41,3 +41,4 @@ export {
   type RetryPolicy,
 } from './retry';
 export * from './drivers/index';
+export * from './runtime/index';

@@ -42,13 +42,15 @@ async function watch(ctx: Context, apiKey: string, project: string, first: Statu
   const tty = process.stdout.isTTY === true && !ctx.json;
   let board = first;
   const recent: ActivityRow[] = [];
+  let live = false;
   const draw = () => {
     if (ctx.json) {
       ctx.out(JSON.stringify(board));
       return;
     }
     // On a terminal the board is redrawn in place; in a pipe each version follows the last.
-    ctx.out(`${tty ? '\x1b[H\x1b[2J' : '\n'}${renderBoard(board, recent)}\n\n(watching live, Ctrl-C to stop)`);
+    const footer = live ? '(watching live, Ctrl-C to stop)' : '(connecting to the live feed…)';
+    ctx.out(`${tty ? '\x1b[H\x1b[2J' : '\n'}${renderBoard(board, recent)}\n\n${footer}`);
   };
   draw();
   const controller = new AbortController();
@@ -62,6 +64,10 @@ async function watch(ctx: Context, apiKey: string, project: string, first: Statu
       apiKey,
       meshwork: project,
       signal: controller.signal,
+      onOpen: () => {
+        live = true;
+        if (!ctx.json) draw();
+      },
       onStatus: (s) => {
         board = s;
         draw();

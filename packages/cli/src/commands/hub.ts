@@ -1,6 +1,5 @@
 // `meshcode hub`: the server only (embedded PGlite, or DATABASE_URL), until Ctrl-C.
 import type { Command } from 'commander';
-import { loadHubEnv, startHub } from '@meshcode/hub';
 import { action, type Context, type Io } from '../common';
 import { CliError, EXIT } from '../errors';
 
@@ -16,6 +15,8 @@ export async function serve(
   opts: ServeOptions,
   banner: (url: string, where: string) => string[],
 ): Promise<void> {
+  // Loaded here, not at the top: every other command (notably `meshcode mcp`, started by editors) stays light.
+  const { loadHubEnv, startHub } = await import('@meshcode/hub');
   let env;
   try {
     env = loadHubEnv({

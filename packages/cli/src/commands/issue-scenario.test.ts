@@ -66,8 +66,6 @@ describeBackends('issue scenario: signup, go commander, go backend, two MCP clie
   }
 
   it('works end to end', async () => {
-    const t0 = Date.now();
-    const lap = (l: string) => console.log(l, Date.now() - t0);
     const email = uniqueEmail('newuser');
     const signup = await cliProcess(['signup', '--email', email], sb.env, sb.root);
     expect(signup.code, signup.stderr).toBe(0);
@@ -83,13 +81,11 @@ describeBackends('issue scenario: signup, go commander, go backend, two MCP clie
       await access(path.join(dir, 'meshcode.json'));
     }
 
-    lap('go done');
     const commander = await startFromConfig('commander');
     let backend = await startFromConfig('backend');
     const tools = (await commander.client.listTools()).tools.map((t) => t.name);
     expect(tools).toEqual(expect.arrayContaining(['meshcode_wait', 'meshcode_send', 'meshcode_ask', 'meshcode_done']));
 
-    lap('started');
     // send → wait
     const sent = await commander.client.callTool({
       name: 'meshcode_send',
@@ -100,7 +96,6 @@ describeBackends('issue scenario: signup, go commander, go backend, two MCP clie
     expect(got).toContain('build the login API');
     expect(got).toContain('"from":"commander"');
 
-    lap('sent');
     // ask → wait → done → the asker gets the answer
     const asking = commander.client.callTool({
       name: 'meshcode_ask',
@@ -119,7 +114,6 @@ describeBackends('issue scenario: signup, go commander, go backend, two MCP clie
     expect(done.isError, textOf(done)).toBeFalsy();
     expect(textOf(await asking)).toContain('yes, on staging');
 
-    lap('asked');
     // backend's window restarts; what was sent meanwhile reaches the new one.
     await backend.client.close();
     open.splice(open.indexOf(backend), 1);
@@ -128,14 +122,11 @@ describeBackends('issue scenario: signup, go commander, go backend, two MCP clie
       arguments: { to: 'backend', body: 'sent while you were restarting' },
     });
     expect(away.isError, textOf(away)).toBeFalsy();
-    lap('closed+sent');
     backend = await startFromConfig('backend');
-    lap('restarted');
     const resumed = textOf(
       await backend.client.callTool({ name: 'meshcode_wait', arguments: { timeout_seconds: 30 } }),
     );
     expect(resumed, backend.stderr()).toContain('sent while you were restarting');
     expect(resumed).not.toContain('build the login API');
-    lap('end');
   });
 });

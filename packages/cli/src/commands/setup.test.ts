@@ -90,6 +90,21 @@ describe('setup', () => {
     expect(merged.mcpServers.meshcode?.args?.slice(0, 3)).toEqual(['mcp', '--project', 'acme']);
   });
 
+  it('takes a name one typo away from an existing project for a typo, unless --create', async () => {
+    await owner.createMeshwork('storefront');
+    const typo = await runCli(['setup', 'storefrnt', 'backend'], env);
+    expect(typo.code).toBe(EXIT.failure);
+    expect(typo.stderr).toContain("could not resolve project 'storefrnt': project not found");
+    expect(typo.stderr).toContain("did you mean 'storefront'?");
+    expect(typo.stderr).toContain('meshcode setup storefrnt backend --create');
+    expect((await owner.listMeshworks()).map((m) => m.name)).toEqual(['storefront']);
+    const created = await runCli(['setup', 'storefrnt', 'backend', '--create'], env);
+    expect(created.code, created.stderr).toBe(0);
+    expect((await owner.listMeshworks()).map((m) => m.name)).toEqual(['storefrnt', 'storefront']);
+    // A clearly different name is simply created.
+    expect((await runCli(['setup', 'billing', 'backend'], env)).code).toBe(0);
+  });
+
   it('refuses names that are not valid (they become folder names)', async () => {
     const res = await runCli(['setup', '../etc', 'backend'], env);
     expect(res.code).toBe(EXIT.usage);

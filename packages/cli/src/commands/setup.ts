@@ -1,10 +1,13 @@
 // `meshcode setup <project> <agent>`: make sure the project and agent exist on the hub, then write the agent's
 // workspace (editor MCP config + meshcode.json). Safe to re-run: nothing changes when everything is in place.
+import path from 'node:path';
 import type { Command } from 'commander';
+import { distance } from 'fastest-levenshtein';
 import { MeshError } from '@meshcode/client';
 import { action, type Context, type Io } from '../common';
+import { CliError, EXIT } from '../errors';
 import { printJson, progress } from '../output';
-import { checkName, closestNames, withProject } from '../resolve';
+import { checkName, withProject } from '../resolve';
 import { requireSession, type Session } from '../session';
 import {
   chooseEditor,
@@ -15,7 +18,6 @@ import {
   type EditorChoice,
   type EnsureResult,
 } from '../workspace';
-import path from 'node:path';
 
 export interface SetupResult {
   project: string;
@@ -30,7 +32,7 @@ export interface SetupResult {
 export async function setupAgent(
   ctx: Context,
   session: Session,
-  input: { project: string; agent: string; editor?: string },
+  input: { project: string; agent: string; editor?: string; create?: boolean },
 ): Promise<SetupResult> {
   const wanted = checkName('project', input.project);
   const agent = checkName('agent', input.agent);
@@ -40,14 +42,16 @@ export async function setupAgent(
   let project = meshworks.find((m) => m.name === wanted)?.name;
   let createdProject = false;
   if (project === undefined) {
-    const close = closestNames(
-      wanted,
-      meshworks.map((m) => m.name),
-    );
-    progress(
-      ctx,
-      `creating project '${wanted}'${close.length > 0 ? ` (you also have ${close.map((n) => `'${n}'`).join(', ')}: if you meant one of those, delete this one on the dashboard and re-run)` : ''}…`,
-    );
+    // A name one or two edits away from a project you have is far more often a typo than a new project.
+    const typoOf = meshworks.map((m) => m.name).filter((n) => distance(wanted, n) <= (wanted.length <= 4 ? 1 : 2));
+    if (typoOf.length > 0 && !input.create) {
+      throw new CliError(
+        `could not resolve project '${wanted}': project not found`,
+        EXIT.failure,
+        `did you mean ${typoOf.map((n) => `'${n}'`).join(' or ')}? To make a new project '${wanted}', run meshcode setup ${wanted} ${agent} --create`,
+      );
+    }
+    progress(ctx, `creating project '${wanted}'…`);
     try {
       project = (await client.createMeshwork(wanted)).name;
       createdProject = true;
@@ -96,10 +100,11 @@ export function register(program: Command, io: Io): void {
     .argument('<project>', 'project (meshwork) name')
     .argument('<agent>', 'agent name, e.g. backend')
     .option('--editor <editor>', 'editor to configure (default: MESHCODE_EDITOR, else the first one installed)')
+    .option('--create', 'create the project even when its name is close to one you have')
     .action(
-      action(io, async (ctx, project: string, agent: string, opts: { editor?: string }) => {
+      action(io, async (ctx, project: string, agent: string, opts: { editor?: string; create?: boolean }) => {
         const session = await requireSession(ctx);
-        const r = await setupAgent(ctx, session, { project, agent, editor: opts.editor });
+        const r = await setupAgent(ctx, session, { project, agent, editor: opts.editor, create: opts.create });
         if (ctx.json) {
           printJson(ctx, setupJson(r));
           return;

@@ -17,6 +17,7 @@ import {
 import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { migrate } from '../migrate';
@@ -63,9 +64,10 @@ async function buildPgliteSnapshot(dir: string): Promise<void> {
   }
 }
 
-/** Everything the snapshot depends on: PGlite's version and the text of every shim and migration file. */
+/** Everything the snapshot depends on: PGlite's version, the runner, and the text of every shim and migration file. */
 function snapshotKey(): string {
   const hash = createHash('sha256');
+  hash.update(readFileSync(fileURLToPath(new URL('../migrate.ts', import.meta.url))));
   const pkg = join(repoRoot(), 'node_modules', '@electric-sql', 'pglite', 'package.json');
   hash.update(existsSync(pkg) ? String((JSON.parse(readFileSync(pkg, 'utf8')) as { version?: string }).version) : '?');
   for (const dir of [defaultShimDir(), defaultMigrationsDir()]) {
@@ -90,8 +92,12 @@ async function pgliteSnapshot(): Promise<{ snapshot: string; dataDir: string }> 
   const now = Date.now();
   for (const old of readdirSync(cacheRoot)) {
     const path = join(cacheRoot, old);
-    if (old !== `pglite-${key}` && now - statSync(path).mtimeMs > 3_600_000)
-      rmSync(path, { recursive: true, force: true });
+    try {
+      if (old !== `pglite-${key}` && now - statSync(path).mtimeMs > 3_600_000)
+        rmSync(path, { recursive: true, force: true });
+    } catch {
+      // another run pruned or renamed it meanwhile
+    }
   }
   if (existsSync(result.snapshot)) {
     utimesSync(dir, new Date(), new Date());
