@@ -536,12 +536,17 @@ begin
     select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('id', x.id, 'agent', x.agent, 'kind', x.kind, 'summary', x.summary,
       'data', x.data, 'created_at', x.created_at) order by x.id)
     from (select ac.id, (select a.name from mesh.agents a where a.id = ac.agent_id) as agent, ac.kind, ac.summary, ac.data, ac.created_at
-            from mesh.activity ac
-           where ac.meshwork_id = v_mw and ac.id > coalesce(p_after_id, 0)
-             and (p_before_id is null or ac.id < p_before_id)
-             and (v_agent is null or ac.agent_id = v_agent)
-           order by case when p_before_id is null then ac.id end asc, ac.id desc
-           limit v_limit) x), '[]'::jsonb);
+            from ( -- each branch walks the (meshwork_id, id) index in its own direction
+              (select * from mesh.activity f
+                where p_before_id is null and f.meshwork_id = v_mw and f.id > coalesce(p_after_id, 0)
+                  and (v_agent is null or f.agent_id = v_agent)
+                order by f.id asc limit v_limit)
+              union all
+              (select * from mesh.activity b
+                where p_before_id is not null and b.meshwork_id = v_mw and b.id < p_before_id and b.id > coalesce(p_after_id, 0)
+                  and (v_agent is null or b.agent_id = v_agent)
+                order by b.id desc limit v_limit)
+            ) ac) x), '[]'::jsonb);
 end
 $$;
 comment on function public.mc_activity(text, text, bigint, int, bigint) is 'Activity rows after p_after_id (or the page before p_before_id), optionally for one agent: replay and live feeds.';

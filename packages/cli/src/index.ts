@@ -5,22 +5,52 @@ import * as board from './commands/board';
 import * as dashboard from './commands/dashboard';
 import * as go from './commands/go';
 import * as hub from './commands/hub';
+import * as invite from './commands/invite';
+import * as invites from './commands/invites';
+import * as join from './commands/join';
 import * as login from './commands/login';
 import * as logout from './commands/logout';
 import * as mcp from './commands/mcp';
+import * as members from './commands/members';
 import * as projects from './commands/projects';
 import * as read from './commands/read';
+import * as revokeInvite from './commands/revoke-invite';
+import * as revokeMember from './commands/revoke-member';
 import * as run from './commands/run';
 import * as send from './commands/send';
 import * as setup from './commands/setup';
 import * as signup from './commands/signup';
+import * as spectate from './commands/spectate';
 import * as status from './commands/status';
 import * as up from './commands/up';
 import { closestNames } from './resolve';
 import { VERSION } from './version';
 
-// Help lists commands in this order: start, account, agents, projects, legacy.
-const COMMANDS = [up, hub, signup, login, logout, status, go, setup, run, mcp, projects, board, dashboard, send, read];
+// Help lists commands in this order: start, account, agents, projects, team, legacy.
+const COMMANDS = [
+  up,
+  hub,
+  signup,
+  login,
+  logout,
+  status,
+  go,
+  setup,
+  run,
+  mcp,
+  projects,
+  board,
+  dashboard,
+  invite,
+  join,
+  invites,
+  members,
+  revokeInvite,
+  revokeMember,
+  spectate,
+  send,
+  read,
+];
 
 export function buildProgram(io: Io): Command {
   const program = new Command('meshcode')

@@ -1,6 +1,7 @@
 // Cross-account isolation and hostile input, driven by the database catalog so a new RPC is covered automatically:
 // account B calls every public RPC aimed at account A's objects and must get a 4xx or nothing of A's;
 // every RPC fed malformed values must answer 4xx, never 5xx.
+import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeBackends } from '@meshcode/db/testing';
@@ -116,10 +117,29 @@ describeBackends('isolation and hostile input', (getDb) => {
     expect(tasks.map((t) => t.title)).toEqual(['SECRET-TASK-TITLE']);
   });
 
-  it('anonymous callers reach no RPC', async () => {
+  it('anonymous callers reach no RPC outside the anon allowlist, and allowlisted ones need a valid token', async () => {
+    const allowlist = new Set(
+      (
+        JSON.parse(readFileSync(new URL('../../../../supabase/anon-allowlist.json', import.meta.url), 'utf8')) as {
+          function: string;
+        }[]
+      ).map((e) => e.function),
+    );
     for (const rpc of rpcs) {
-      const { status } = await call(hub.url, null, rpc.name, {});
-      expect([401, 404], rpc.name).toContain(status);
+      const { status, text } = await call(hub.url, null, rpc.name, {});
+      if (allowlist.has(rpc.name)) {
+        const withBadToken = await call(
+          hub.url,
+          null,
+          rpc.name,
+          Object.fromEntries(rpc.args.map((a) => [a, 'mc_inv_bogus'])),
+        );
+        expect(withBadToken.status, `${rpc.name} ${withBadToken.text}`).toBeGreaterThanOrEqual(400);
+        expect(withBadToken.status).toBeLessThan(500);
+        for (const s of secrets) expect(withBadToken.text).not.toContain(s);
+      } else {
+        expect([401, 404], `${rpc.name} -> ${status} ${text}`).toContain(status);
+      }
     }
   });
 

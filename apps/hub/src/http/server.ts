@@ -3,6 +3,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import type { Db } from '@meshcode/db';
 import { keyHashFromHeaders } from '../auth';
 import { longPoll, WAIT_SPECS } from '../bus/long-poll';
+import type { WaitBatcher } from '../bus/wait-batcher';
 import type { Waiters } from '../bus/waiters';
 import type { Feeds } from '../realtime/feeds';
 import { rpcFeedSource } from '../realtime/feeds';
@@ -13,16 +14,23 @@ import { registerStatic } from './static';
 
 export const BODY_LIMIT = 2 * 1024 * 1024;
 
+/** Extra route groups (invites, spectator, webhooks, dashboard sessions…) register themselves through this list. */
+export type RouteModule = (app: FastifyInstance, deps: ServerDeps) => void;
+
 export interface ServerDeps {
   db: Db;
   rpc: RpcExecutor;
   waiters: Waiters;
+  batcher: WaitBatcher;
   feeds: Feeds;
   signup: 'open' | 'closed';
   version: string;
   /** Aborted when the hub shuts down: ends every held long-poll. */
   shutdown: AbortSignal;
   log: (line: string) => void;
+  routes?: RouteModule[];
+  /** The dashboard's origin for links the hub hands out (MESHCODE_PUBLIC_URL); default: the request's origin. */
+  publicUrl?: string;
 }
 
 const CORS_HEADERS = {
@@ -122,7 +130,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     const fn = req.params.fn;
     const spec = req.method === 'POST' ? WAIT_SPECS[fn] : undefined;
     const result = spec
-      ? await longPoll(deps.rpc, deps.waiters, spec, keyHash, args, requestSignal(reply, deps.shutdown))
+      ? await longPoll(deps, spec, keyHash, args, requestSignal(reply, deps.shutdown))
       : await deps.rpc.call(keyHash, fn, args, { get: req.method === 'GET' });
     return reply.header('content-type', 'application/json; charset=utf-8').send(JSON.stringify(result ?? null));
   };
@@ -185,6 +193,8 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   );
 
   registerStatic(app);
+
+  for (const register of deps.routes ?? []) register(app, deps);
 
   return app;
 }
