@@ -57,7 +57,18 @@ function rssOf(pid: number): number {
   return m ? Number(m[1]) * 1024 : NaN;
 }
 
-async function setup(hub: HubProcess, agents: number): Promise<{ key: string }> {
+async function addAgents(hub: HubProcess, key: string, project: string, prefix: string, agents: number): Promise<void> {
+  await rpc(hub.url, key, 'mc_create_meshwork', { p_name: project });
+  for (let i = 0; i < agents; i += 50) {
+    await Promise.all(
+      Array.from({ length: Math.min(50, agents - i) }, (_, j) =>
+        rpc(hub.url, key, 'mc_add_agent', { p_meshwork: project, p_name: `${prefix}${i + j}` }),
+      ),
+    );
+  }
+}
+
+async function setup(hub: HubProcess): Promise<{ key: string }> {
   const res = await request(`${hub.url}/auth/v1/signup`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -65,14 +76,9 @@ async function setup(hub: HubProcess, agents: number): Promise<{ key: string }> 
     dispatcher,
   });
   const { key } = (await res.body.json()) as { key: string };
-  await rpc(hub.url, key, 'mc_create_meshwork', { p_name: 'bench' });
-  for (let i = 0; i < agents; i += 50) {
-    await Promise.all(
-      Array.from({ length: Math.min(50, agents - i) }, (_, j) =>
-        rpc(hub.url, key, 'mc_add_agent', { p_meshwork: 'bench', p_name: `a${i + j}` }),
-      ),
-    );
-  }
+  // 'bench' carries the latency and throughput traffic; 'bcast' stays quiet for the idle and broadcast phases.
+  await addAgents(hub, key, 'bench', 'a', 100);
+  await addAgents(hub, key, 'bcast', 'b', 1001);
   return { key };
 }
 
@@ -130,30 +136,53 @@ async function idleWaiters(hub: HubProcess, key: string, count: number) {
       request(`${hub.url}/rest/v1/rpc/mc_wait`, {
         method: 'POST',
         headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ p_meshwork: 'bench', p_agent: `a${i % 200}`, p_timeout_seconds: 120 }),
+        body: JSON.stringify({ p_meshwork: 'bcast', p_agent: `b${1 + (i % 1000)}`, p_timeout_seconds: 120 }),
         dispatcher,
         signal: ac.signal,
       }).catch(() => undefined),
     );
     if (i % 500 === 499) await new Promise((r) => setTimeout(r, 50));
   }
-  // Wait until the hub holds them all (RSS settles).
-  await new Promise((r) => setTimeout(r, 3000));
+  // Wait until the hub holds them all, then let RSS settle.
+  await heldAtLeast(hub, count);
+  await new Promise((r) => setTimeout(r, 1000));
   global.gc?.();
   const after = rssOf(hub.child.pid!);
   ac.abort();
   await Promise.allSettled(pending);
+  await heldAtMost(hub, 0);
   return { held: count, rssBefore: before, rssAfter: after, perWaiter: (after - before) / count };
+}
+
+async function heldAtMost(hub: HubProcess, n: number): Promise<void> {
+  for (let i = 0; i < 3000; i++) {
+    const res = await request(`${hub.url}/health`, { dispatcher });
+    if (((await res.body.json()) as { waiters: number }).waiters <= n) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+async function heldAtLeast(hub: HubProcess, n: number): Promise<void> {
+  const deadline = performance.now() + 60_000;
+  for (;;) {
+    const res = await request(`${hub.url}/health`, { dispatcher });
+    const { waiters } = (await res.body.json()) as { waiters: number };
+    if (waiters >= n) return;
+    if (performance.now() > deadline) throw new Error(`only ${waiters} of ${n} waits registered after 60 s`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
 
 async function broadcast(hub: HubProcess, key: string, waiters: number, rounds: number) {
   const samples: number[] = [];
+  const sends: number[] = [];
+  const firsts: number[] = [];
   const cursors = new Map<string, number>();
   for (let r = 0; r < rounds; r++) {
     const waits = Array.from({ length: waiters }, (_, i) => {
-      const agent = `a${i + 1}`;
+      const agent = `b${i + 1}`;
       return rpc(hub.url, key, 'mc_wait', {
-        p_meshwork: 'bench',
+        p_meshwork: 'bcast',
         p_agent: agent,
         p_after_seq: cursors.get(agent) ?? null,
         p_timeout_seconds: 30,
@@ -163,14 +192,18 @@ async function broadcast(hub: HubProcess, key: string, waiters: number, rounds: 
         return performance.now();
       });
     });
-    await new Promise((res) => setTimeout(res, 1500)); // all registered
+    await heldAtLeast(hub, waiters); // every wait registered before the send
     const t0 = performance.now();
-    await rpc(hub.url, key, 'mc_send', { p_meshwork: 'bench', p_from: 'a0', p_to: '*', p_body: `all hands ${r}` });
+    await rpc(hub.url, key, 'mc_send', { p_meshwork: 'bcast', p_from: 'b0', p_to: '*', p_body: `all hands ${r}` });
+    sends.push(performance.now() - t0);
     const done = await Promise.all(waits);
     samples.push(Math.max(...done) - t0);
+    firsts.push(Math.min(...done.filter((d) => d >= t0)) - t0);
   }
   samples.sort((a, b) => a - b);
-  return { p50: pct(samples, 50), p99: pct(samples, 99), rounds };
+  sends.sort((a, b) => a - b);
+  firsts.sort((a, b) => a - b);
+  return { p50: pct(samples, 50), p99: pct(samples, 99), rounds, send50: pct(sends, 50), first50: pct(firsts, 50) };
 }
 
 async function runBackend(backend: 'postgres' | 'pglite') {
@@ -196,7 +229,7 @@ async function runBackend(backend: 'postgres' | 'pglite') {
   const hub = await spawnHub({ ...env, NODE_OPTIONS: '--expose-gc' });
   try {
     const waiterCount = Number(values.waiters);
-    const { key } = await setup(hub, 1001);
+    const { key } = await setup(hub);
     const lat = await latency(hub, key, Number(values.latency));
     const thr = await throughput(hub, key, Number(values.seconds), Number(values.senders));
     const idle = await idleWaiters(hub, key, waiterCount);
@@ -214,7 +247,7 @@ async function runBackend(backend: 'postgres' | 'pglite') {
       `idle waiters held           ${idle.held}   hub RSS ${(idle.rssBefore / 2 ** 20).toFixed(0)} -> ${(idle.rssAfter / 2 ** 20).toFixed(0)} MiB   ${(idle.perWaiter / 1024).toFixed(1)} KiB per waiter`,
     );
     console.log(
-      `broadcast to 1,000 waiters  p50 ${fmt(bc.p50)}   p99 ${fmt(bc.p99)}   (${bc.rounds} rounds, send -> last waiter answered)`,
+      `broadcast to 1,000 waiters  p50 ${fmt(bc.p50)}   p99 ${fmt(bc.p99)}   (${bc.rounds} rounds, send -> last waiter answered; the send itself p50 ${fmt(bc.send50)}, first waiter p50 ${fmt(bc.first50)})`,
     );
   } finally {
     await hub.kill('SIGTERM');

@@ -232,6 +232,59 @@ as $$
 $$;
 comment on function mesh.note_wake(uuid[]) is 'Remember agents to wake after commit (read by mesh.call_as).';
 
+-- Claims for an API key hash, checked on every call (no cache outlives a request): null when no such key; 401 when
+-- it was revoked, has expired, or belongs to a member removed from its project.
+create or replace function mesh.key_claims(p_key_hash text)
+returns jsonb
+language plpgsql volatile
+set search_path = ''
+as $$
+declare
+  k record;
+begin
+  select ak.id, ak.account_id, ak.kind, ak.meshwork_id, ak.agent_id, ak.expires_at, ak.revoked_at, ak.last_used_at
+    into k from mesh.api_keys ak where ak.key_hash = p_key_hash;
+  if not found then
+    return null;
+  end if;
+  if k.revoked_at is not null then
+    perform mesh.fail(401, 'API key is invalid or has been revoked', 'log in again with a current key (meshcode login mc_...)');
+  end if;
+  if k.expires_at is not null and k.expires_at <= pg_catalog.now() then
+    perform mesh.fail(401, 'API key has expired', 'ask the project owner for a new invite, or log in with a current key');
+  end if;
+  if k.kind <> 'owner' and not exists (
+    select 1 from mesh.members mb where mb.meshwork_id = k.meshwork_id and mb.account_id = k.account_id and mb.revoked_at is null) then
+    perform mesh.fail(401, 'API key belongs to a member who was removed from the project', 'ask the project owner to invite you again');
+  end if;
+  if k.last_used_at is null or k.last_used_at < pg_catalog.now() - interval '1 minute' then
+    update mesh.api_keys set last_used_at = pg_catalog.now() where id = k.id;
+  end if;
+  return pg_catalog.jsonb_build_object('sub', k.account_id, 'role', 'authenticated', 'key_id', k.id,
+    'scope', k.kind, 'meshwork_id', k.meshwork_id, 'agent_id', k.agent_id);
+end
+$$;
+comment on function mesh.key_claims(text) is 'PostgREST-style claims for an API key hash; null if unknown, 401 if revoked, expired or its member was removed.';
+revoke all on function mesh.key_claims(text) from public;
+
+-- Every credential the hub accepts, hash -> claims. Later migrations extend it (dashboard sessions).
+create or replace function mesh.token_claims(p_token_hash text)
+returns jsonb
+language plpgsql volatile
+set search_path = ''
+as $$
+declare
+  v jsonb := mesh.key_claims(p_token_hash);
+begin
+  if v is null then
+    perform mesh.fail(401, 'API key is invalid or has been revoked', 'log in again with a current key (meshcode login mc_...)');
+  end if;
+  return v;
+end
+$$;
+comment on function mesh.token_claims(text) is 'Claims for a credential hash, or 401. The extension point for other credential kinds.';
+revoke all on function mesh.token_claims(text) from public;
+
 -- The hub's entry point: ONE statement, so its implicit transaction scopes the role and claims exactly as
 -- PostgREST's per-request transaction does. Checks the key on every call (no cache outlives a request).
 create or replace function mesh.call_as(p_key_hash text, p_fn text, p_args jsonb, p_get boolean default false)
@@ -240,7 +293,6 @@ language plpgsql volatile
 set search_path = ''
 as $$
 declare
-  k record;
   v_claims jsonb;
   v_role text;
   v_proc record;
@@ -259,24 +311,8 @@ begin
     v_role := 'anon';
     v_claims := '{"role":"anon"}'::jsonb;
   else
-    select ak.id, ak.account_id, ak.kind, ak.meshwork_id, ak.agent_id, ak.expires_at, ak.revoked_at, ak.last_used_at
-      into k from mesh.api_keys ak where ak.key_hash = p_key_hash;
-    if not found or k.revoked_at is not null then
-      perform mesh.fail(401, 'API key is invalid or has been revoked', 'log in again with a current key (meshcode login mc_...)');
-    end if;
-    if k.expires_at is not null and k.expires_at <= pg_catalog.now() then
-      perform mesh.fail(401, 'API key has expired', 'ask the project owner for a new invite, or log in with a current key');
-    end if;
-    if k.kind <> 'owner' and not exists (
-      select 1 from mesh.members mb where mb.meshwork_id = k.meshwork_id and mb.account_id = k.account_id and mb.revoked_at is null) then
-      perform mesh.fail(401, 'API key belongs to a member who was removed from the project', 'ask the project owner to invite you again');
-    end if;
-    if k.last_used_at is null or k.last_used_at < pg_catalog.now() - interval '1 minute' then
-      update mesh.api_keys set last_used_at = pg_catalog.now() where id = k.id;
-    end if;
+    v_claims := mesh.token_claims(p_key_hash);
     v_role := 'authenticated';
-    v_claims := pg_catalog.jsonb_build_object('sub', k.account_id, 'role', 'authenticated', 'key_id', k.id,
-      'scope', k.kind, 'meshwork_id', k.meshwork_id, 'agent_id', k.agent_id);
   end if;
 
   if p_fn is null or p_fn !~ '^[a-z_][a-z0-9_]{0,62}$' then

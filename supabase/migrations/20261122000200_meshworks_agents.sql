@@ -111,6 +111,19 @@ as $$
 $$;
 comment on function mesh.member_role(uuid, uuid) is 'The account''s live role in the meshwork, or null.';
 
+-- A readable list of names for a hint: the first 20, then how many more.
+create or replace function mesh.name_list(p_names text[])
+returns text
+language sql immutable
+set search_path = ''
+as $$
+  select case when pg_catalog.cardinality(p_names) = 0 or p_names is null then null
+              when pg_catalog.cardinality(p_names) <= 20 then pg_catalog.array_to_string(p_names, ', ')
+              else pg_catalog.array_to_string(p_names[1:20], ', ') || pg_catalog.format(' and %s more', pg_catalog.cardinality(p_names) - 20)
+         end
+$$;
+comment on function mesh.name_list(text[]) is 'First 20 names joined, then "and N more": hints stay short.';
+
 -- Resolve a project reference (name or id) the caller may use. Scoped keys reach only their own meshwork.
 create or replace function mesh.resolve_meshwork(p_ref text)
 returns uuid
@@ -204,7 +217,8 @@ begin
   if v_id is null then
     select pg_catalog.string_agg(a.name, ', ' order by a.name) into v_names from mesh.agents a where a.meshwork_id = p_meshwork;
     perform mesh.fail(404, pg_catalog.format('no agent ''%s'' in this project', pg_catalog.left(p_name, 80)),
-      case when v_names is null then 'add one with meshcode setup <project> <agent>' else 'agents here: ' || v_names end,
+      case when v_names is null then 'add one with meshcode setup <project> <agent>'
+           else 'agents here: ' || mesh.name_list(pg_catalog.string_to_array(v_names, ', ')) end,
       coalesce(v_names, ''));
   end if;
   return v_id;
@@ -226,7 +240,8 @@ begin
   if v_id is null then
     select pg_catalog.string_agg(a.name, ', ' order by a.name) into v_names from mesh.agents a where a.meshwork_id = p_meshwork;
     perform mesh.fail(404, pg_catalog.format('no agent ''%s'' in this project', pg_catalog.left(coalesce(p_name, ''), 80)),
-      case when v_names is null then 'the project has no agents yet' else 'agents here: ' || v_names end, coalesce(v_names, ''));
+      case when v_names is null then 'the project has no agents yet'
+           else 'agents here: ' || mesh.name_list(pg_catalog.string_to_array(v_names, ', ')) end, coalesce(v_names, ''));
   end if;
   return v_id;
 end
@@ -642,7 +657,9 @@ language sql volatile
 set search_path = ''
 as $$
   select pg_catalog.set_config('synchronous_commit', 'off', true);
-  update mesh.agents a set last_seen_at = pg_catalog.now() where a.id = any (p_ids);
+  -- Rows are locked in id order, like every other multi-agent writer, so this cannot deadlock with them.
+  with locked as (select a.id from mesh.agents a where a.id = any (p_ids) order by a.id for no key update)
+  update mesh.agents a set last_seen_at = pg_catalog.now() from locked where a.id = locked.id;
 $$;
 comment on function mesh.touch_agents(uuid[]) is 'Keep agents whose long-polls are held by a hub from aging to offline.';
 

@@ -47,13 +47,15 @@ set search_path = ''
 as $$
   select pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object(
     'seq', p_seq, 'id', m.id,
-    'from', coalesce((select a.name from mesh.agents a where a.id = m.from_agent_id), 'overseer'),
+    'from', coalesce((select case when a.meshwork_id = m.meshwork_id then a.name
+                                  else (select w.name from mesh.meshworks w where w.id = a.meshwork_id) || '/' || a.name end
+                        from mesh.agents a where a.id = m.from_agent_id), 'overseer'),
     'from_display_name', case when m.from_agent_id is null then (select ac.display_name from mesh.accounts ac where ac.id = m.from_account_id) end,
     'to', case when m.broadcast then '*' else (select a.name from mesh.agents a where a.id = m.to_agent_id) end,
     'kind', m.kind, 'body', m.body, 'data', m.data, 'thread_id', m.thread_id, 'reply_to', m.reply_to,
     'deadline_at', m.deadline_at, 'created_at', m.created_at))
 $$;
-comment on function mesh.message_json(mesh.messages, bigint) is 'Wire shape of a message (names, not ids, for agents).';
+comment on function mesh.message_json(mesh.messages, bigint) is 'Wire shape of a message (names, not ids, for agents; project/agent for a linked project''s sender).';
 
 -- Store a message once, fan it out to inboxes in id order (no deadlocks between concurrent broadcasts),
 -- note who to wake, log it. Returns the message id, and whether it was a duplicate of an earlier send.
@@ -103,6 +105,8 @@ end
 $$;
 comment on function mesh.post_message(uuid, uuid, uuid[], boolean, text, text, jsonb, uuid, uuid, timestamptz, text) is 'Store once, fan out with gapless per-recipient seq, note wake-ups, log.';
 
+-- A p_to of `<project>/<agent>`, or a reply to a message from a linked project, is delivered across the link
+-- (mesh.resolve_linked, mesh.linked and mesh.post_link_message live with links in the teams migration).
 create or replace function public.mc_send(p_meshwork text, p_to text, p_body text, p_from text default null, p_kind text default 'message',
   p_thread_id uuid default null, p_reply_to uuid default null, p_idempotency_key text default null, p_deadline_seconds int default null,
   p_data jsonb default null)
@@ -119,6 +123,8 @@ declare
   v_broadcast boolean := false;
   v_thread uuid := p_thread_id;
   v_orig mesh.messages;
+  v_link_mw uuid;
+  v_link_to uuid;
 begin
   perform mesh.require_role(v_mw, 'guest');
   -- An overseer (a person, no agent) may post with an owner/member key; a bound key always sends as its agent.
@@ -144,10 +150,46 @@ begin
     v_kind := 'reply';
     v_thread := v_orig.thread_id;
     if v_to = '' then
-      v_to := coalesce((select a.name from mesh.agents a where a.id = v_orig.from_agent_id), 'overseer');
+      select a.meshwork_id into v_link_mw from mesh.agents a where a.id = v_orig.from_agent_id;
+      if v_link_mw is not null and v_link_mw <> v_mw then
+        v_link_to := v_orig.from_agent_id;
+      else
+        v_link_mw := null;
+        v_to := coalesce((select a.name from mesh.agents a where a.id = v_orig.from_agent_id), 'overseer');
+      end if;
     end if;
   elsif v_kind = 'reply' then
     perform mesh.fail(400, 'a reply needs p_reply_to: the id of the message it answers', 'pass p_reply_to');
+  end if;
+  if v_link_to is null and pg_catalog.strpos(v_to, '/') > 0 then
+    v_link_mw := mesh.resolve_linked(v_mw, pg_catalog.split_part(v_to, '/', 1));
+    if v_link_mw = v_mw then
+      v_link_mw := null;
+      v_to := pg_catalog.substr(v_to, pg_catalog.strpos(v_to, '/') + 1);
+    else
+      v_to := pg_catalog.substr(v_to, pg_catalog.strpos(v_to, '/') + 1);
+      if v_to = '*' or pg_catalog.lower(v_to) = 'overseer' then
+        perform mesh.fail(400, 'a message to a linked project goes to one of its agents', 'pass p_to as <project>/<agent>');
+      end if;
+      v_link_to := mesh.find_agent(v_link_mw, v_to);
+    end if;
+  end if;
+  if v_link_to is not null then
+    if not mesh.linked(v_mw, v_link_mw) then
+      perform mesh.fail(403, 'this project is no longer linked with the sender''s project', 'both owners must link the projects again');
+    end if;
+    if mesh.caller_scope() = 'invite' then
+      perform mesh.fail(403, 'a guest key cannot message linked projects', 'ask the project owner to pass the message on');
+    end if;
+    if v_from is null then
+      perform mesh.fail(400, 'a message to a linked project must come from an agent', 'pass p_from: the sending agent');
+    end if;
+    if v_thread is not null and p_reply_to is null and not exists (select 1 from mesh.messages m where m.thread_id = v_thread and m.meshwork_id in (v_mw, v_link_mw)) then
+      perform mesh.fail(404, 'no thread with that id in this project', 'omit p_thread_id to start a new thread');
+    end if;
+    return mesh.post_link_message(v_mw, v_link_mw, v_from, v_link_to, v_kind, p_body, p_data, v_thread, p_reply_to,
+      case when p_deadline_seconds is null then null else pg_catalog.now() + pg_catalog.make_interval(secs => p_deadline_seconds) end,
+      nullif(p_idempotency_key, ''));
   end if;
   if v_thread is not null and p_reply_to is null and not exists (select 1 from mesh.messages m where m.thread_id = v_thread and m.meshwork_id = v_mw) then
     perform mesh.fail(404, 'no thread with that id in this project', 'omit p_thread_id to start a new thread');
@@ -171,7 +213,7 @@ begin
     nullif(p_idempotency_key, ''));
 end
 $$;
-comment on function public.mc_send(text, text, text, text, text, uuid, uuid, text, int, jsonb) is 'Send to one agent, "*" (broadcast), or reply (p_reply_to). Retries with the same p_idempotency_key are stored once.';
+comment on function public.mc_send(text, text, text, text, text, uuid, uuid, text, int, jsonb) is 'Send to one agent, "*" (broadcast), an agent of a linked project ("<project>/<agent>"), or reply (p_reply_to). Retries with the same p_idempotency_key are stored once.';
 
 -- The inbox read shared by mc_wait and the hub's batched wake-ups, set-based so a broadcast's 1,000 woken waits
 -- cost one statement: for each item {agent_id, after, limit} the rows with seq > after (acknowledging up to after,
@@ -313,7 +355,7 @@ begin
   if p_timeout_seconds is not null and (p_timeout_seconds < 0 or p_timeout_seconds > 300) then
     perform mesh.fail(400, 'timeout must be between 0 and 300 seconds', 'pass p_timeout_seconds: 60');
   end if;
-  select * into v_ask from mesh.messages m where m.id = p_message_id and m.meshwork_id = v_mw and m.from_agent_id = v_id;
+  select * into v_ask from mesh.messages m where m.id = p_message_id and m.from_agent_id = v_id;
   if v_ask.id is null then
     perform mesh.fail(404, 'no message with that id was sent by this agent', 'pass the id mc_send returned for your ask');
   end if;
@@ -323,7 +365,7 @@ begin
     'expired', v_reply is null and v_ask.deadline_at is not null and v_ask.deadline_at < pg_catalog.now());
 end
 $$;
-comment on function public.mc_wait_reply(text, uuid, text, int) is 'The first reply to an ask sent by the caller''s agent, or null (long-polled by the hub).';
+comment on function public.mc_wait_reply(text, uuid, text, int) is 'The first reply to an ask sent by the caller''s agent (in this project or across a link), or null (long-polled by the hub).';
 
 -- Message history for chat views. Scoped keys see only messages to or from their own agent (and broadcasts).
 create or replace function public.mc_history(p_meshwork text, p_before timestamptz default null, p_limit int default 50,
@@ -369,22 +411,23 @@ declare
   v_valid jsonb;
   v_read jsonb;
   v_out jsonb;
+  v_hash text;
+  v_good text[] := '{}';
 begin
-  -- Which items' keys are still good (each distinct key checked once).
-  with items as (
-    select t.ord::int as i, t.x from pg_catalog.jsonb_array_elements(p_items) with ordinality as t(x, ord)
-  ), keys as (
-    select distinct it.x ->> 'key_hash' as key_hash from items it
-  ), good as (
-    select k.key_hash from keys k join mesh.api_keys ak on ak.key_hash = k.key_hash
-     where ak.revoked_at is null and (ak.expires_at is null or ak.expires_at > pg_catalog.now())
-       and (ak.kind = 'owner' or exists (select 1 from mesh.members mb where mb.meshwork_id = ak.meshwork_id
-              and mb.account_id = ak.account_id and mb.revoked_at is null))
-  )
-  select pg_catalog.jsonb_agg(it.x order by it.i) filter (where g.key_hash is not null),
-         pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('i', it.i, 'ok', g.key_hash is not null) order by it.i)
+  -- Which items' credentials are still good: each distinct one checked once, exactly as mesh.call_as checks it.
+  for v_hash in select distinct x ->> 'key_hash' from pg_catalog.jsonb_array_elements(p_items) x loop
+    begin
+      if mesh.token_claims(v_hash) is not null then
+        v_good := v_good || v_hash;
+      end if;
+    exception when sqlstate 'PT401' then
+      null; -- revoked, expired, removed, unknown: that item gets a 401
+    end;
+  end loop;
+  select pg_catalog.jsonb_agg(t.x order by t.ord) filter (where t.x ->> 'key_hash' = any (v_good)),
+         pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('ok', t.x ->> 'key_hash' = any (v_good)) order by t.ord)
     into v_valid, v_out
-    from items it left join good g on g.key_hash = it.x ->> 'key_hash';
+    from pg_catalog.jsonb_array_elements(p_items) with ordinality as t(x, ord);
   v_read := case when v_valid is null then '[]'::jsonb else mesh.inbox_read_many(v_valid) end;
   -- Merge back in input order: the n-th good item takes the n-th read result.
   select pg_catalog.jsonb_agg(

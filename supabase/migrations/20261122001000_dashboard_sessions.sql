@@ -1,6 +1,6 @@
 -- Dashboard login: one-time login links (from `meshcode dashboard`) and browser sessions (httpOnly cookie). The hub
 -- stores only sha256 hashes of both tokens. A session acts with owner scope of its account and ends when it expires,
--- is logged out, or the owner key it came from is revoked. mesh.call_as is redefined here to accept a session hash.
+-- is logged out, or the owner key it came from is revoked. mesh.token_claims is extended here so mesh.call_as accepts a session hash.
 
 create table mesh.sessions (
   id uuid primary key default gen_random_uuid(),
@@ -158,129 +158,57 @@ as $$
 $$;
 comment on function mesh.end_session(text) is 'Hub: log a session out (effective on its next request).';
 
--- Same as 20261122000100's version, plus: a hash not found among API keys is looked up among dashboard sessions.
-create or replace function mesh.call_as(p_key_hash text, p_fn text, p_args jsonb, p_get boolean default false)
+-- Dashboard sessions: claims for a session cookie's hash (owner scope of its account), null if unknown; 401 once the
+-- session ended, expired, or its originating key was revoked.
+create or replace function mesh.session_claims(p_hash text)
 returns jsonb
 language plpgsql volatile
 set search_path = ''
 as $$
 declare
-  k record;
   s record;
-  v_claims jsonb;
-  v_role text;
-  v_proc record;
-  v_parts text[] := '{}';
-  v_name text;
-  v_type text;
-  v_expr text;
-  v_required int;
-  v_result jsonb;
-  v_args jsonb := coalesce(p_args, '{}'::jsonb);
 begin
-  if pg_catalog.jsonb_typeof(v_args) <> 'object' then
-    perform mesh.fail(400, 'RPC arguments must be a JSON object of named arguments', 'send a body such as {"p_meshwork": "demo"}');
-  end if;
-  if p_key_hash is null then
-    v_role := 'anon';
-    v_claims := '{"role":"anon"}'::jsonb;
-  else
-    select ak.id, ak.account_id, ak.kind, ak.meshwork_id, ak.agent_id, ak.expires_at, ak.revoked_at, ak.last_used_at
-      into k from mesh.api_keys ak where ak.key_hash = p_key_hash;
-    if found then
-      if k.revoked_at is not null then
-        perform mesh.fail(401, 'API key is invalid or has been revoked', 'log in again with a current key (meshcode login mc_...)');
-      end if;
-      if k.expires_at is not null and k.expires_at <= pg_catalog.now() then
-        perform mesh.fail(401, 'API key has expired', 'ask the project owner for a new invite, or log in with a current key');
-      end if;
-      if k.kind <> 'owner' and not exists (
-        select 1 from mesh.members mb where mb.meshwork_id = k.meshwork_id and mb.account_id = k.account_id and mb.revoked_at is null) then
-        perform mesh.fail(401, 'API key belongs to a member who was removed from the project', 'ask the project owner to invite you again');
-      end if;
-      if k.last_used_at is null or k.last_used_at < pg_catalog.now() - interval '1 minute' then
-        update mesh.api_keys set last_used_at = pg_catalog.now() where id = k.id;
-      end if;
-      v_role := 'authenticated';
-      v_claims := pg_catalog.jsonb_build_object('sub', k.account_id, 'role', 'authenticated', 'key_id', k.id,
-        'scope', k.kind, 'meshwork_id', k.meshwork_id, 'agent_id', k.agent_id);
-    else
-      select se.id, se.account_id, se.key_id, se.expires_at, se.revoked_at, se.last_used_at,
-             ak.revoked_at as key_revoked_at, ak.expires_at as key_expires_at
-        into s from mesh.sessions se join mesh.api_keys ak on ak.id = se.key_id where se.token_hash = p_key_hash;
-      if not found then
-        perform mesh.fail(401, 'API key is invalid or has been revoked', 'log in again with a current key (meshcode login mc_...)');
-      end if;
-      if s.revoked_at is not null or s.key_revoked_at is not null then
-        perform mesh.fail(401, 'your dashboard session has ended (logged out, or its key was revoked)',
-          'log in again: run meshcode dashboard for a one-time link');
-      end if;
-      if s.expires_at <= pg_catalog.now() or (s.key_expires_at is not null and s.key_expires_at <= pg_catalog.now()) then
-        perform mesh.fail(401, 'your dashboard session has expired', 'log in again: run meshcode dashboard for a one-time link');
-      end if;
-      if s.last_used_at is null or s.last_used_at < pg_catalog.now() - interval '1 minute' then
-        update mesh.sessions set last_used_at = pg_catalog.now() where id = s.id;
-      end if;
-      v_role := 'authenticated';
-      v_claims := pg_catalog.jsonb_build_object('sub', s.account_id, 'role', 'authenticated', 'key_id', s.key_id,
-        'scope', 'owner', 'meshwork_id', null, 'agent_id', null, 'session_id', s.id);
-    end if;
-  end if;
-
-  if p_fn is null or p_fn !~ '^[a-z_][a-z0-9_]{0,62}$' then
-    perform mesh.fail(404, pg_catalog.format('Could not find the function public.%s in the schema cache', pg_catalog.left(coalesce(p_fn, ''), 64)), null, 'PGRST202');
-  end if;
-  select p.oid, p.proargnames, p.proargtypes::oid[] as types, p.pronargs, p.pronargdefaults, p.provolatile
-    into v_proc
-    from pg_catalog.pg_proc p join pg_catalog.pg_namespace n on n.oid = p.pronamespace
-   where n.nspname = 'public' and p.proname = p_fn and p.prokind = 'f';
+  select se.id, se.account_id, se.key_id, se.expires_at, se.revoked_at, se.last_used_at,
+         ak.revoked_at as key_revoked_at, ak.expires_at as key_expires_at
+    into s from mesh.sessions se join mesh.api_keys ak on ak.id = se.key_id where se.token_hash = p_hash;
   if not found then
-    perform mesh.fail(404, pg_catalog.format('Could not find the function public.%s in the schema cache', p_fn),
-      'check the function name against the RPC reference', 'PGRST202');
+    return null;
   end if;
-  if p_get and v_proc.provolatile = 'v' then
-    perform mesh.fail(405, pg_catalog.format('public.%s changes data and cannot be called with GET', p_fn), 'call it with POST');
+  if s.revoked_at is not null or s.key_revoked_at is not null then
+    perform mesh.fail(401, 'your dashboard session has ended (logged out, or its key was revoked)',
+      'log in again: run meshcode dashboard for a one-time link');
   end if;
-  for v_name in select pg_catalog.jsonb_object_keys(v_args) loop
-    if v_proc.proargnames is null or not (v_name = any (v_proc.proargnames[1:v_proc.pronargs])) then
-      perform mesh.fail(404, pg_catalog.format('Could not find the function public.%s(%s) in the schema cache: it has no argument %s',
-          p_fn, pg_catalog.left(v_name, 64), pg_catalog.quote_ident(pg_catalog.left(v_name, 64))),
-        pg_catalog.format('arguments of %s: %s', p_fn, coalesce(pg_catalog.array_to_string(v_proc.proargnames[1:v_proc.pronargs], ', '), 'none')),
-        'PGRST202');
-    end if;
-  end loop;
-  v_required := v_proc.pronargs - v_proc.pronargdefaults;
-  for i in 1..v_proc.pronargs loop
-    v_name := v_proc.proargnames[i];
-    if not (v_args ? v_name) then
-      if i <= v_required then
-        perform mesh.fail(404, pg_catalog.format('Could not find the function public.%s without argument %s in the schema cache', p_fn, v_name),
-          pg_catalog.format('pass %s', v_name), 'PGRST202');
-      end if;
-      continue;
-    end if;
-    v_type := pg_catalog.format_type(v_proc.types[i - 1], null);
-    v_expr := case
-      when v_type = 'jsonb' then pg_catalog.format('($1 -> %L)', v_name)
-      when v_type = 'json' then pg_catalog.format('($1 -> %L)::json', v_name)
-      when v_type like '%[]' then pg_catalog.format('(case when pg_catalog.jsonb_typeof($1 -> %1$L) = ''array'' then array(select pg_catalog.jsonb_array_elements_text($1 -> %1$L)) end)::%2$s', v_name, v_type)
-      else pg_catalog.format('($1 ->> %L)::%s', v_name, v_type)
-    end;
-    v_parts := v_parts || pg_catalog.format('%I => %s', v_name, v_expr);
-  end loop;
-
-  perform pg_catalog.set_config('request.jwt.claims', v_claims::text, true);
-  perform pg_catalog.set_config('role', v_role, true);
-  execute pg_catalog.format('select pg_catalog.to_jsonb(public.%I(%s))', p_fn, pg_catalog.array_to_string(v_parts, ', '))
-    into v_result using v_args;
-  return pg_catalog.jsonb_build_object('result', v_result,
-    'wake', nullif(pg_catalog.current_setting('mesh.wake', true), ''),
-    'changed', nullif(pg_catalog.current_setting('mesh.changed', true), ''));
+  if s.expires_at <= pg_catalog.now() or (s.key_expires_at is not null and s.key_expires_at <= pg_catalog.now()) then
+    perform mesh.fail(401, 'your dashboard session has expired', 'log in again: run meshcode dashboard for a one-time link');
+  end if;
+  if s.last_used_at is null or s.last_used_at < pg_catalog.now() - interval '1 minute' then
+    update mesh.sessions set last_used_at = pg_catalog.now() where id = s.id;
+  end if;
+  return pg_catalog.jsonb_build_object('sub', s.account_id, 'role', 'authenticated', 'key_id', s.key_id,
+    'scope', 'owner', 'meshwork_id', null, 'agent_id', null, 'session_id', s.id);
 end
 $$;
-comment on function mesh.call_as(text, text, jsonb, boolean) is 'Hub entry: authenticate an API key hash or a dashboard session hash, switch to the caller''s role and claims, call public.<fn> with named args.';
+comment on function mesh.session_claims(text) is 'PostgREST-style claims for a dashboard session hash; null if unknown, 401 if ended or expired.';
 
-revoke all on function mesh.call_as(text, text, jsonb, boolean) from public;
+-- mesh.call_as accepts a session cookie's hash wherever it accepts a key's.
+create or replace function mesh.token_claims(p_token_hash text)
+returns jsonb
+language plpgsql volatile
+set search_path = ''
+as $$
+declare
+  v jsonb := coalesce(mesh.key_claims(p_token_hash), mesh.session_claims(p_token_hash));
+begin
+  if v is null then
+    perform mesh.fail(401, 'API key is invalid or has been revoked', 'log in again with a current key (meshcode login mc_...)');
+  end if;
+  return v;
+end
+$$;
+comment on function mesh.token_claims(text) is 'Claims for an API key or dashboard session hash, or 401.';
+
+revoke all on function mesh.session_claims(text) from public;
+revoke all on function mesh.token_claims(text) from public;
 revoke all on function mesh.owner_key_for_login(text) from public;
 revoke all on function mesh.new_session(mesh.api_keys, text, int) from public;
 revoke all on function mesh.create_login_link(text, text) from public;

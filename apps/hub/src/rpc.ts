@@ -13,12 +13,30 @@ export interface CallOptions {
   get?: boolean;
 }
 
+/** A deadlock victim or serialization failure: its one statement was rolled back whole, so running it again is safe. */
+const RETRYABLE = new Set(['40P01', '40001']);
+const ATTEMPTS = 3;
+
 export class RpcExecutor {
   constructor(
     private readonly db: Db,
     private readonly signals: Signals,
     private readonly log: (line: string) => void = () => undefined,
   ) {}
+
+  private async once(keyHash: string | null, fn: string, args: Record<string, unknown>, opts: CallOptions) {
+    const params = [keyHash, fn, JSON.stringify(args), opts.get === true];
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const res = await this.db.query<CallAsRow>('select mesh.call_as($1, $2, $3::jsonb, $4) as r', params);
+        return res.rows[0];
+      } catch (err) {
+        const code = (err as { code?: string }).code;
+        if (!code || !RETRYABLE.has(code) || attempt >= ATTEMPTS) throw err;
+        await new Promise((resolve) => setTimeout(resolve, 5 * attempt + Math.random() * 10));
+      }
+    }
+  }
 
   async call(
     keyHash: string | null,
@@ -28,13 +46,7 @@ export class RpcExecutor {
   ): Promise<unknown> {
     let row: CallAsRow | undefined;
     try {
-      const res = await this.db.query<CallAsRow>('select mesh.call_as($1, $2, $3::jsonb, $4) as r', [
-        keyHash,
-        fn,
-        JSON.stringify(args),
-        opts.get === true,
-      ]);
-      row = res.rows[0];
+      row = await this.once(keyHash, fn, args, opts);
     } catch (err) {
       const mapped = fromDbError(err, keyHash === null);
       if (mapped.status >= 500) {

@@ -24,7 +24,7 @@ export async function startHub(
   const db = await openDb({ databaseUrl: env.databaseUrl, dataDir, poolSize: env.poolSize });
   try {
     await migrate(db);
-    const hub = await createHub({ db, signup: env.signup, log });
+    const hub = await createHub({ db, signup: env.signup, publicUrl: env.publicUrl, log });
     const url = await hub.listen(env.port, env.host);
     return {
       url,

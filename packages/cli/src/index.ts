@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import type { Io } from './common';
 import * as board from './commands/board';
 import * as dashboard from './commands/dashboard';
+import * as events from './commands/events';
 import * as go from './commands/go';
 import * as hub from './commands/hub';
 import * as invite from './commands/invite';
@@ -23,6 +24,7 @@ import * as signup from './commands/signup';
 import * as spectate from './commands/spectate';
 import * as status from './commands/status';
 import * as up from './commands/up';
+import * as worker from './commands/worker';
 import { closestNames } from './resolve';
 import { VERSION } from './version';
 
@@ -40,6 +42,8 @@ const COMMANDS = [
   mcp,
   projects,
   board,
+  worker,
+  events,
   dashboard,
   invite,
   join,

@@ -359,11 +359,15 @@ describeBackends('mcp server', (getDb) => {
     expect(res.text.split('\n')).toHaveLength(1);
   });
 
-  it('meshcode_link reports that cross-mesh links are not available on this hub, without pretending', async () => {
+  it('meshcode_link links with another project of the owner, and says plainly when the target is unknown', async () => {
     const a = await agent('a', { key: owner.key });
     const res = await a.call('meshcode_link', { target: 'other' });
     expect(res.isError).toBe(true);
-    expect(res.text).toMatch(/^cross-mesh links are not available on this hub yet/);
+    expect(res.text).toMatch(/^could not find project 'other' to link/);
+    await owner.client.createMeshwork('other');
+    const linked = await a.call('meshcode_link', { target: 'other' });
+    expect(linked.isError).toBe(false);
+    expect(linked.text).toContain('Linked with other: agents can now message each other');
   });
 
   it('split brain: a second window is refused until it passes --force, which takes over the first', async () => {

@@ -48,9 +48,18 @@ export function fromDbError(err: unknown, anonymous: boolean): HttpError {
   const detail = blank(e?.detail);
   // call_as marks "no such function" with detail PGRST202, PostgREST's own code for it.
   const envelopeCode = detail === 'PGRST202' ? 'PGRST202' : code;
+  if (status >= 500) {
+    // Postgres' own text (process ids, lock details, query fragments) stays in the hub's log.
+    return new HttpError(status, {
+      code: envelopeCode,
+      message: status === 503 ? 'the database is busy; try again' : 'internal error',
+      details: null,
+      hint: status === 503 ? 'retry the request' : null,
+    });
+  }
   return new HttpError(status, {
     code: envelopeCode,
-    message: status >= 500 ? 'internal error' : (blank(e?.message) ?? 'request failed'),
+    message: blank(e?.message) ?? 'request failed',
     details: detail === 'PGRST202' ? null : detail,
     hint: blank(e?.hint),
   });

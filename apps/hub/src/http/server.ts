@@ -122,7 +122,13 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
 
   registerSessionRoutes(app, deps);
 
-  app.get('/health', async () => ({ ok: true, database: deps.db.kind, version: deps.version }));
+  app.get('/health', async () => ({
+    ok: true,
+    database: deps.db.kind,
+    version: deps.version,
+    waiters: deps.waiters.size,
+    feeds: deps.feeds.size,
+  }));
 
   const rpcHandler = async (req: FastifyRequest<{ Params: { fn: string } }>, reply: FastifyReply) => {
     const keyHash = keyHashFromHeaders(req.headers);

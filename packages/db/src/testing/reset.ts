@@ -14,5 +14,16 @@ export async function resetState(db: Queryable, opts: { keep?: string[] } = {}):
     [opts.keep ?? []],
   );
   if (r.rows.length === 0) return;
-  await db.exec(`truncate table ${r.rows.map((row) => row.t).join(', ')} restart identity cascade`);
+  const sql = `truncate table ${r.rows.map((row) => row.t).join(', ')} restart identity cascade`;
+  // A hub under test may have background work (presence refresh, the pipeline's loop) touching these tables; TRUNCATE
+  // takes its locks table by table, so it can lose a deadlock to them. Postgres aborts one side: retry ours.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await db.exec(sql);
+      return;
+    } catch (e) {
+      if ((e as { code?: string }).code !== '40P01' || attempt >= 5) throw e;
+      await new Promise((resolve) => setTimeout(resolve, 20 * attempt));
+    }
+  }
 }

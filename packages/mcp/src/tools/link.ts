@@ -1,5 +1,5 @@
-// meshcode_link: link this meshwork with another for cross-mesh messages. The hub has no mc_link yet; until it
-// does, this says so plainly instead of pretending.
+// meshcode_link: link this meshwork with another for cross-mesh messages (active once both owners linked). An older
+// hub without mc_link is told plainly instead of pretending.
 import { z } from 'zod';
 import { MeshError } from '@meshcode/protocol';
 import { defineTool, fail, json } from '../tool';
@@ -14,8 +14,14 @@ export default defineTool({
   target: (a) => a.target,
   async run(a, ctx) {
     try {
-      const res = await ctx.client.rpc('mc_link', { p_meshwork: ctx.meshwork, p_target: a.target });
-      return json(res, `Linked with ${a.target}.`);
+      const res = (await ctx.client.rpc('mc_link', { p_meshwork: ctx.meshwork, p_target: a.target })) as {
+        active?: boolean;
+        hint?: string;
+      };
+      return json(
+        res,
+        res.active ? `Linked with ${a.target}: ${res.hint ?? ''}` : `Asked ${a.target} to link: ${res.hint ?? ''}`,
+      );
     } catch (err) {
       if (err instanceof MeshError && err.status === 404 && err.code === 'PGRST202') {
         return fail(
