@@ -431,6 +431,7 @@ declare
 begin
   perform mesh.require_role(v_mw, 'guest');
   return pg_catalog.jsonb_build_object('meshwork', (select m.name from mesh.meshworks m where m.id = v_mw), 'meshwork_id', v_mw,
+    'spectating', (select m.spectator_token_hash is not null from mesh.meshworks m where m.id = v_mw),
     'agents', coalesce((select pg_catalog.jsonb_agg(mesh.agent_json(a) || pg_catalog.jsonb_build_object(
         'current_task', (select pg_catalog.jsonb_build_object('id', t.id, 'title', t.title, 'progress', t.progress)
                            from mesh.tasks t where t.assignee_id = a.id and t.status in ('claimed', 'in_progress')

@@ -92,6 +92,7 @@ export type ReplyResult = z.infer<typeof ReplyResult>;
 export const StatusBoard = z.object({
   meshwork: z.string(),
   meshwork_id: z.string().uuid(),
+  spectating: z.boolean().optional(),
   agents: z.array(
     Agent.extend({
       current_task: z.object({ id: z.string().uuid(), title: z.string(), progress: z.number() }).nullable(),

@@ -34,7 +34,7 @@ interface RowProps {
   onReply?: (m: Message) => void;
 }
 
-function MessageRow({ m, ask, reply, threadSize, highlighted, now, onJump, onThread, onReply }: RowProps) {
+export function MessageRow({ m, ask, reply, threadSize, highlighted, now, onJump, onThread, onReply }: RowProps) {
   const [full, setFull] = useState(false);
   const broadcast = m.to === '*';
   const body = full || m.body.length <= BODY_CLAMP ? m.body : `${m.body.slice(0, BODY_CLAMP)}…`;

@@ -153,14 +153,28 @@ function pairsFrom(messages: Message[], agents: string[]): Map<string, number> {
 }
 
 export function MeshGraph({ project, board }: { project: string; board: StatusBoard }) {
-  const now = useNow();
   const history = useHistory(project, null);
+  const messages = useMemo(() => history.data?.pages.flat() ?? [], [history.data]);
+  return <MeshGraphView project={project} board={board} messages={messages} />;
+}
+
+/** The graph from a board and the messages at hand; also drawn read-only on the public spectator page. */
+export function MeshGraphView({
+  project,
+  board,
+  messages,
+}: {
+  project: string;
+  board: StatusBoard;
+  messages: Message[];
+}) {
+  const now = useNow();
   const agents = board.agents;
   const agentNames = useMemo(() => agents.map((a) => a.name), [agents]);
   const [lit, setLit] = useState<Map<string, number>>(new Map());
   const [flows, setFlows] = useState<Flow[]>([]);
 
-  const counts = useMemo(() => pairsFrom(history.data?.pages.flat() ?? [], agentNames), [history.data, agentNames]);
+  const counts = useMemo(() => pairsFrom(messages, agentNames), [messages, agentNames]);
 
   useActivityListener(project, (row: ActivityRow) => {
     if (row.kind !== 'message' || row.data.kind === 'system') return;

@@ -20,6 +20,11 @@ export function onActivity(project: string, fn: Listener): () => void {
   return () => set.delete(fn);
 }
 
+/** Hand a row to the project's listeners (the spectator page feeds its own stream through here). */
+export function emitActivity(project: string, row: ActivityRow): void {
+  for (const fn of listeners.get(project) ?? []) fn(row);
+}
+
 export function useActivityListener(project: string, fn: Listener): void {
   const ref = useRef(fn);
   useEffect(() => {

@@ -1,5 +1,5 @@
 'use client';
-// One project: `/project?name=<project>&view=<agents|chat|graph|replay|tasks|memory>` (query strings, because a static
+// One project: `/project?name=<project>&view=<agents|chat|graph|replay|tasks|memory|team|pipeline>` (query strings, because a static
 // export cannot pre-render a page per project). Every view is kept live by one SSE feed.
 import Link from 'next/link';
 import { useSearchParams } from 'next/navigation';
@@ -9,10 +9,12 @@ import { AgentsPanel } from '../../components/AgentsPanel';
 import { Chat } from '../../components/Chat';
 import { MeshGraph } from '../../components/MeshGraph';
 import { MemoryView } from '../../components/Memory';
+import { PipelineView } from '../../components/Pipeline';
 import { Replay } from '../../components/Replay';
 import { AuthGate, TopBar } from '../../components/Shell';
 import { Empty, ErrorState, Loading } from '../../components/States';
 import { TasksBoard } from '../../components/TasksBoard';
+import { TeamView } from '../../components/Team';
 import { ApiError } from '../../lib/api';
 import { projectHref } from '../../lib/hooks';
 import { useLiveFeed } from '../../lib/live';
@@ -25,6 +27,8 @@ const VIEWS = [
   { id: 'replay', label: 'Replay' },
   { id: 'tasks', label: 'Tasks' },
   { id: 'memory', label: 'Memory' },
+  { id: 'team', label: 'Team' },
+  { id: 'pipeline', label: 'Pipeline' },
 ] as const;
 type ViewId = (typeof VIEWS)[number]['id'];
 
@@ -72,6 +76,10 @@ function Project({ who, name, view }: { who: Whoami; name: string; view: ViewId 
           <Replay project={name} board={status.data} />
         ) : view === 'tasks' ? (
           <TasksBoard project={name} board={status.data} />
+        ) : view === 'team' ? (
+          <TeamView project={name} board={status.data} />
+        ) : view === 'pipeline' ? (
+          <PipelineView project={name} />
         ) : (
           <MemoryView project={name} board={status.data} />
         )}
