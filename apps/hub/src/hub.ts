@@ -7,6 +7,7 @@ import { WaitBatcher } from './bus/wait-batcher';
 import { Waiters } from './bus/waiters';
 import { routeModules } from './http/routes';
 import { buildServer } from './http/server';
+import { bindPipeline, Pipeline, type PipelineOptions } from './pipeline/service';
 import { Feeds } from './realtime/feeds';
 import { RpcExecutor } from './rpc';
 
@@ -16,7 +17,11 @@ const PRESENCE_REFRESH_MS = 30_000;
 export interface HubOptions {
   db: Db;
   signup?: 'open' | 'closed';
+  /** MESHCODE_PUBLIC_URL: the dashboard origin put in invite and spectator links. */
+  publicUrl?: string;
   log?: (line: string) => void;
+  /** Webhook pipeline settings (master key, loop interval, API URLs); default from the environment. */
+  pipeline?: PipelineOptions;
 }
 
 export interface Hub {
@@ -47,6 +52,11 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
   const rpc = new RpcExecutor(opts.db, signals, log);
   const batcher = new WaitBatcher(opts.db, signals);
   const shutdown = new AbortController();
+  const pipeline = new Pipeline(
+    { db: opts.db, publish: (wake, changed) => signals.publish(wake, changed), log },
+    opts.pipeline,
+  );
+  bindPipeline(shutdown.signal, pipeline);
   const app = buildServer({
     db: opts.db,
     rpc,
@@ -54,6 +64,7 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
     batcher,
     feeds,
     signup: opts.signup ?? 'open',
+    publicUrl: opts.publicUrl,
     version: HUB_VERSION,
     shutdown: shutdown.signal,
     log,
@@ -68,6 +79,7 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
     });
   }, PRESENCE_REFRESH_MS);
   presence.unref();
+  pipeline.start();
 
   return {
     waiters,
@@ -81,9 +93,19 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
     },
     async close() {
       clearInterval(presence);
+      await pipeline.stop();
       shutdown.abort();
       feeds.closeAll();
-      await app.close();
+      // Long-polls answered during close, and sockets whose clients gave up mid-request, would hold close() until
+      // keepAliveTimeout: reap idle sockets as they appear, and cut whatever is left after a short grace.
+      const sweep = setInterval(() => app.server.closeIdleConnections(), 50);
+      const cut = setTimeout(() => app.server.closeAllConnections(), 2_000);
+      try {
+        await app.close();
+      } finally {
+        clearInterval(sweep);
+        clearTimeout(cut);
+      }
       await signals.stop();
     },
   };

@@ -37,7 +37,14 @@ export interface EventTrace {
     error: string | null;
     result: string | null;
   }[];
-  effects: { kind: string; provider: string; state: string; attempts: number; response: Record<string, unknown> | null; error: string | null }[];
+  effects: {
+    kind: string;
+    provider: string;
+    state: string;
+    attempts: number;
+    response: Record<string, unknown> | null;
+    error: string | null;
+  }[];
   steps: { at: string; step: string; outcome: string; summary: string; agent: string | null }[];
 }
 
@@ -77,10 +84,18 @@ export function renderTrace(t: EventTrace): string {
     lines.push('', 'Write-backs:');
     for (const f of t.effects) {
       const where = f.response && typeof f.response['html_url'] === 'string' ? `  ${f.response['html_url']}` : '';
-      lines.push(`  ${f.provider} ${f.kind.padEnd(8)} ${f.state}${f.attempts > 1 ? ` after ${f.attempts} tries` : ''}${where}${f.error ? `  ${clip(f.error, 100)}` : ''}`);
+      lines.push(
+        `  ${f.provider} ${f.kind.padEnd(8)} ${f.state}${f.attempts > 1 ? ` after ${f.attempts} tries` : ''}${where}${f.error ? `  ${clip(f.error, 100)}` : ''}`,
+      );
     }
   }
   return lines.join('\n');
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 async function webhook(ctx: Context, project: string, opts: EventsOptions): Promise<void> {
@@ -94,10 +109,12 @@ async function webhook(ctx: Context, project: string, opts: EventsOptions): Prom
     }),
   );
   if (opts.token !== undefined) {
+    // `--token -` reads it from stdin, keeping it out of shell history and process listings.
+    const token = opts.token === '-' ? (await readStdin()).trim() : opts.token;
     await client.rpc('mc_set_source_token', {
       p_meshwork: project,
       p_source: source,
-      p_token: opts.token,
+      p_token: token,
       ...(opts.apiUrl ? { p_api_url: opts.apiUrl } : {}),
     });
   }
@@ -125,7 +142,9 @@ async function show(ctx: Context, id: string | undefined, opts: EventsOptions): 
       return;
     }
     if (rows.length === 0) {
-      ctx.out(`No events in ${project} yet. Point a webhook at the hub: meshcode events --project ${project} --webhook github`);
+      ctx.out(
+        `No events in ${project} yet. Point a webhook at the hub: meshcode events --project ${project} --webhook github`,
+      );
       return;
     }
     ctx.out(
@@ -147,7 +166,8 @@ async function show(ctx: Context, id: string | undefined, opts: EventsOptions): 
   }
   let full = id;
   if (!UUID.test(id)) {
-    if (!/^[0-9a-f-]{4,}$/i.test(id)) throw new CliError(`'${id}' is not an event id`, EXIT.usage, 'pass an id from meshcode events');
+    if (!/^[0-9a-f-]{4,}$/i.test(id))
+      throw new CliError(`'${id}' is not an event id`, EXIT.usage, 'pass an id from meshcode events');
     const rows = await client.rpc<EventRow[]>('mc_events', { p_meshwork: project, p_limit: 500 });
     const matches = rows.filter((e) => e.id.startsWith(id.toLowerCase()));
     if (matches.length !== 1) {
@@ -174,7 +194,10 @@ export function register(program: Command, io: Io): void {
     .option('-n, --limit <n>', 'how many events to list', '20')
     .option('--webhook <source>', 'set up github, gitlab, slack, telegram, generic or standard deliveries (owner only)')
     .option('--secret <secret>', 'with --webhook: the webhook secret to use (default: a new random one, shown once)')
-    .option('--token <token>', 'with --webhook github|gitlab: the token used to write results back')
+    .option(
+      '--token <token>',
+      'with --webhook github|gitlab: the token used to write results back ("-" reads it from stdin)',
+    )
     .option('--api-url <url>', 'with --token: the API base URL (GitHub Enterprise, self-managed GitLab)')
     .action(action(io, (ctx, id: string | undefined, opts: EventsOptions) => show(ctx, id, opts)));
 }

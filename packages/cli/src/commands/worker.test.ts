@@ -19,14 +19,25 @@ import {
 } from '../../../../apps/hub/src/pipeline/testing/fixture';
 import { startGitHubStandIn, type GitHubStandIn } from '../../../../apps/hub/src/pipeline/testing/github-standin';
 import { completion, startLlmStandIn, type LlmStandIn } from '../../../../apps/hub/src/pipeline/testing/llm-standin';
-import { cutOffKeychain, makeSandbox, runCli, spawnCli, uniqueEmail, type CliProcess, type Sandbox } from '../testing/cli';
+import {
+  cliProcess,
+  cutOffKeychain,
+  makeSandbox,
+  runCli,
+  spawnCli,
+  uniqueEmail,
+  type CliProcess,
+  type Sandbox,
+} from '../testing/cli';
 
 const TOKEN = 'ghp_acceptanceToken0123456789abcdefABCDEF';
 const HEAD = 'ec26c3e57ca3a959ca5aad62de7213c562f8c821';
 
 function prOpened(): unknown {
   return structuredClone(
-    examples.find((d) => d.name === 'pull_request')!.examples.find((e) => (e as { action?: string }).action === 'opened'),
+    examples
+      .find((d) => d.name === 'pull_request')!
+      .examples.find((e) => (e as { action?: string }).action === 'opened'),
   );
 }
 
@@ -112,7 +123,17 @@ describeBackends('meshcode worker and events', (getDb) => {
           '\n```',
       ),
     });
-    const setup = await cli('events', '--project', 'demo', '--webhook', 'github', '--token', TOKEN, '--api-url', github.url);
+    const setup = await cli(
+      'events',
+      '--project',
+      'demo',
+      '--webhook',
+      'github',
+      '--token',
+      TOKEN,
+      '--api-url',
+      github.url,
+    );
     const url = /go to: (\S+)/.exec(setup)![1]!;
     const secret = /shown once[^:]*: ([0-9a-f]{64})/.exec(setup)![1]!;
     expect(url).toMatch(/\/hooks\/v1\/[0-9a-f-]{36}\/github$/);
@@ -146,7 +167,12 @@ describeBackends('meshcode worker and events', (getDb) => {
     expect(visible).toHaveLength(500);
     expect(visible).toMatch(/^No injection found\. /);
     expect(github.statuses).toEqual([
-      expect.objectContaining({ repo: 'Codertocat/Hello-World', sha: HEAD, state: 'success', context: 'meshcode/pr-reviewer' }),
+      expect.objectContaining({
+        repo: 'Codertocat/Hello-World',
+        sha: HEAD,
+        state: 'success',
+        context: 'meshcode/pr-reviewer',
+      }),
     ]);
     expect(github.labels.get('Codertocat/Hello-World#2')).toEqual(['security-reviewed']);
     expect(trace!.steps.map((s) => s.step)).toEqual([
@@ -169,7 +195,9 @@ describeBackends('meshcode worker and events', (getDb) => {
     expect(list).toMatch(/github\s+pull_request\.opened\s+completed\s+1\s+pr-reviewer\s+Codertocat\/Hello-World#2/);
     const shown = await cli('events', eventId.slice(0, 8), '--project', 'demo');
     expect(shown).toContain(`Event ${eventId}: github pull_request.opened — completed`);
-    expect(shown).toMatch(/policy\.applied\s+deny\s+policy: comment allowed \(truncated\); labels \+security-reviewed, denied wontfix; status allowed \(success\)/);
+    expect(shown).toMatch(
+      /policy\.applied\s+deny\s+policy: comment allowed \(truncated\); labels \+security-reviewed, denied wontfix; status allowed \(success\)/,
+    );
     expect(shown).toMatch(/github comment\s+done/);
 
     const ls = await cli('worker', 'ls', '--project', 'demo');
@@ -186,7 +214,17 @@ describeBackends('meshcode worker and events', (getDb) => {
   });
 
   it('retries a task whose worker was killed mid-task, and writes the result back once', async () => {
-    const setup = await cli('events', '--project', 'demo', '--webhook', 'github', '--token', TOKEN, '--api-url', github.url);
+    const setup = await cli(
+      'events',
+      '--project',
+      'demo',
+      '--webhook',
+      'github',
+      '--token',
+      TOKEN,
+      '--api-url',
+      github.url,
+    );
     const url = /go to: (\S+)/.exec(setup)![1]!;
     const secret = /shown once[^:]*: ([0-9a-f]{64})/.exec(setup)![1]!;
     const marker = path.join(sb.root, 'first-attempt');
@@ -253,7 +291,10 @@ limits: { task_timeout: 3s, max_attempts: 3 }
 
   it('refuses a bad worker file naming the file, line and field, and stores nothing', async () => {
     const file = path.join(sb.root, 'bad.yml');
-    await writeFile(file, 'name: broken\ndriver: openai\nopenai:\n  base_url: not a url\n  api_key: sk-live-0123456789abcdefghijkl\nevents:\n  - source: github\n    on: pull_request.opened\n    promt: hi\n');
+    await writeFile(
+      file,
+      'name: broken\ndriver: openai\nopenai:\n  base_url: not a url\n  api_key: sk-live-0123456789abcdefghijkl\nevents:\n  - source: github\n    on: pull_request.opened\n    promt: hi\n',
+    );
     const res = await runCli(['worker', 'add', file, '--project', 'demo'], sb.env);
     expect(res.code).toBe(2);
     expect(res.stderr).toContain(`${file}:4:13: openai.base_url must be an http:// or https:// URL`);
@@ -266,12 +307,49 @@ limits: { task_timeout: 3s, max_attempts: 3 }
     expect(await cli('worker', 'ls', '--project', 'demo')).toContain('No workers in demo yet');
     expect(await cli('events', '--project', 'demo')).toContain('No events in demo yet');
     const file = path.join(sb.root, 'echo.yml');
-    await writeFile(file, `name: echo\ndriver: exec\nexec: { command: [${JSON.stringify(process.execPath)}, -e, "process.stdin.pipe(process.stdout)"] }\nschedule: { cron: "0 3 * * *", prompt: nightly }\n`);
+    await writeFile(
+      file,
+      `name: echo\ndriver: exec\nexec: { command: [${JSON.stringify(process.execPath)}, -e, "process.stdin.pipe(process.stdout)"] }\nschedule: { cron: "0 3 * * *", prompt: nightly }\n`,
+    );
     expect(await cli('worker', 'add', file, '--project', 'demo')).toContain('(exec, 0 rules, 1 schedule)');
     expect(await cli('worker', 'ls', '--project', 'demo')).toMatch(/echo\s+exec\s+offline\s+0\s+0 3 \* \* \*/);
-    const json = JSON.parse(await cli('--json', 'worker', 'ls', '--project', 'demo')) as { name: string; schedules: unknown[] }[];
-    expect(json).toEqual([expect.objectContaining({ name: 'echo', schedules: [expect.objectContaining({ cron: '0 3 * * *' })] })]);
+    const json = JSON.parse(await cli('--json', 'worker', 'ls', '--project', 'demo')) as {
+      name: string;
+      schedules: unknown[];
+    }[];
+    expect(json).toEqual([
+      expect.objectContaining({ name: 'echo', schedules: [expect.objectContaining({ cron: '0 3 * * *' })] }),
+    ]);
     expect(await cli('worker', 'rm', 'echo', '--project', 'demo')).toContain('Worker echo removed from demo');
     expect(await client.rpc('mc_workers', { p_meshwork: 'demo' })).toEqual([]);
+  });
+  it('runs a worker in the background with --detach, and stops it with worker stop', async () => {
+    const file = path.join(sb.root, 'bg.yml');
+    await writeFile(
+      file,
+      `name: bg\ndriver: exec\nexec: { command: [${JSON.stringify(process.execPath)}, -e, "process.stdin.pipe(process.stdout)"] }\n`,
+    );
+    await cli('worker', 'add', file, '--project', 'demo');
+    const started = await cliProcess(['worker', 'start', 'bg', '--project', 'demo', '--detach'], sb.env, sb.root);
+    expect(started.code, started.stderr).toBe(0);
+    const pid = Number(/pid (\d+)/.exec(started.stdout)![1]);
+    await vi.waitFor(
+      async () => {
+        const [w] = await client.rpc<{ state: string }[]>('mc_workers', { p_meshwork: 'demo' });
+        if (w?.state !== 'online') throw new Error(`worker is ${w?.state}`);
+      },
+      { timeout: 30_000, interval: 100 },
+    );
+    await vi.waitFor(
+      async () =>
+        expect(await cli('worker', 'logs', 'bg', '--project', 'demo', '--local')).toContain(
+          "worker 'bg' (exec) is online in 'demo'",
+        ),
+      { timeout: 15_000, interval: 100 },
+    );
+    expect(await cli('worker', 'stop', 'bg', '--project', 'demo')).toContain('its runtime on this machine has exited');
+    expect(() => process.kill(pid, 0)).toThrow();
+    const [w] = await client.rpc<{ state: string; enabled: boolean }[]>('mc_workers', { p_meshwork: 'demo' });
+    expect(w).toMatchObject({ enabled: false, state: 'stopped' });
   });
 });

@@ -23,7 +23,13 @@ export interface WorkerSummary {
   last_seen_at: string | null;
   host: string | null;
   events: { source: string; on: string[]; auto: boolean }[];
-  schedules: { cron: string; paused: boolean; next_run_at: string | null; runs_today: number; max_runs_per_day: number }[];
+  schedules: {
+    cron: string;
+    paused: boolean;
+    next_run_at: string | null;
+    runs_today: number;
+    max_runs_per_day: number;
+  }[];
   cost_today_usd: number;
   cost_cap_usd: number | null;
   active_tasks: number;
@@ -44,7 +50,9 @@ export async function projectOf(client: MeshClient, opts: ProjectOption): Promis
   throw new CliError(
     'which project? pass --project <name>',
     EXIT.usage,
-    mine.length ? `your projects: ${mine.map((m) => m.name).join(', ')}` : 'create one with meshcode setup <project> <agent>',
+    mine.length
+      ? `your projects: ${mine.map((m) => m.name).join(', ')}`
+      : 'create one with meshcode setup <project> <agent>',
   );
 }
 
@@ -114,7 +122,11 @@ async function add(ctx: Context, io: Io, file: string, opts: ProjectOption): Pro
   try {
     text = await readFile(file, 'utf8');
   } catch (err) {
-    throw new CliError(`cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`, EXIT.usage, 'check the path');
+    throw new CliError(
+      `cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
+      EXIT.usage,
+      'check the path',
+    );
   }
   const parsed = parseWorkerYaml(text, file);
   if (!parsed.ok) {
@@ -128,13 +140,18 @@ async function add(ctx: Context, io: Io, file: string, opts: ProjectOption): Pro
   const { client } = await requireSession(ctx);
   const project = await projectOf(client, opts);
   const saved = await withProject(client, project, () =>
-    client.rpc<WorkerSummary & { created: boolean }>('mc_worker_upsert', { p_meshwork: project, p_definition: definition }),
+    client.rpc<WorkerSummary & { created: boolean }>('mc_worker_upsert', {
+      p_meshwork: project,
+      p_definition: definition,
+    }),
   );
   if (ctx.json) {
     printJson(ctx, saved);
     return;
   }
-  ctx.out(`Worker ${saved.name} ${saved.created ? 'added to' : 'updated in'} project ${project} (${describeWorker(saved)}).`);
+  ctx.out(
+    `Worker ${saved.name} ${saved.created ? 'added to' : 'updated in'} project ${project} (${describeWorker(saved)}).`,
+  );
 
   const worker = parsed.worker;
   const refs = [
@@ -148,12 +165,16 @@ async function add(ctx: Context, io: Io, file: string, opts: ProjectOption): Pro
     const missing = secrets.ok ? refs.filter((r) => !secrets.secrets.resolve(r).ok) : refs;
     if (!secrets.ok) ctx.err(`warning: ${secrets.error}`);
     for (const ref of missing) {
-      ctx.err(`warning: secret "${ref}" is not in ${join(env.meshcodeHome, 'secrets.yml')} on this machine; add it where the worker runs.`);
+      ctx.err(
+        `warning: secret "${ref}" is not in ${join(env.meshcodeHome, 'secrets.yml')} on this machine; add it where the worker runs.`,
+      );
     }
   }
   const sources = [...new Set(worker.events.map((e) => e.source))];
   if (sources.length) {
-    const hooks = await client.rpc<{ source: string; has_secret: boolean; path: string }[]>('mc_webhooks', { p_meshwork: project });
+    const hooks = await client.rpc<{ source: string; has_secret: boolean; path: string }[]>('mc_webhooks', {
+      p_meshwork: project,
+    });
     for (const source of sources) {
       const hook = hooks.find((h) => h.source === source);
       if (hook?.has_secret) ctx.out(`  ${source} deliveries: ${ctx.hubUrl}${hook.path}`);
@@ -209,12 +230,26 @@ async function start(ctx: Context, io: Io, name: string, opts: StartOptions): Pr
   );
   if (opts.detach) {
     if (await localRuntime(ctx, project, worker)) {
-      throw new CliError(`worker ${worker} already runs on this machine`, EXIT.failure, `meshcode worker stop ${worker} --project ${project}`);
+      throw new CliError(
+        `worker ${worker} already runs on this machine`,
+        EXIT.failure,
+        `meshcode worker stop ${worker} --project ${project}`,
+      );
     }
     const files = runtimeFiles(ctx, project, worker);
     await mkdir(files.dir, { recursive: true, mode: 0o700 });
     const fd = openSync(files.log, 'a', 0o600);
-    const args = [...process.execArgv, process.argv[1] ?? '', '--hub', ctx.hubUrl, 'worker', 'start', worker, '--project', project];
+    const args = [
+      ...process.execArgv,
+      process.argv[1] ?? '',
+      '--hub',
+      ctx.hubUrl,
+      'worker',
+      'start',
+      worker,
+      '--project',
+      project,
+    ];
     if (opts.force) args.push('--force');
     const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', fd, fd], env: io.env });
     closeSync(fd);
@@ -293,7 +328,8 @@ async function logs(ctx: Context, name: string, opts: LogsOptions): Promise<void
   if (opts.local) {
     const file = runtimeFiles(ctx, project, worker).log;
     const exists = await stat(file).catch(() => null);
-    if (!exists) throw new CliError(`no local log for ${worker}: it was never started here with --detach`, EXIT.failure);
+    if (!exists)
+      throw new CliError(`no local log for ${worker}: it was never started here with --detach`, EXIT.failure);
     ctx.out((await readFile(file, 'utf8')).trimEnd().split('\n').slice(-limit).join('\n'));
     return;
   }
@@ -326,13 +362,20 @@ async function logs(ctx: Context, name: string, opts: LogsOptions): Promise<void
 }
 
 export function register(program: Command, io: Io): void {
-  const cmd = program.command('worker').description('manage workers: agents that run tasks from events (add, ls, start, stop, rm, logs)');
+  const cmd = program
+    .command('worker')
+    .description('manage workers: agents that run tasks from events (add, ls, start, stop, rm, logs)');
   const project = (c: Command) => c.option('-p, --project <name>', 'project (meshwork) name');
 
-  project(cmd.command('add').argument('<file>', 'worker definition (YAML)').description('add or update a worker from its YAML file'))
-    .action(action(io, (ctx, file: string, opts: ProjectOption) => add(ctx, io, file, opts)));
-  project(cmd.command('ls').alias('list').description('list the workers of a project with state and cost today'))
-    .action(action(io, (ctx, opts: ProjectOption) => list(ctx, opts)));
+  project(
+    cmd
+      .command('add')
+      .argument('<file>', 'worker definition (YAML)')
+      .description('add or update a worker from its YAML file'),
+  ).action(action(io, (ctx, file: string, opts: ProjectOption) => add(ctx, io, file, opts)));
+  project(
+    cmd.command('ls').alias('list').description('list the workers of a project with state and cost today'),
+  ).action(action(io, (ctx, opts: ProjectOption) => list(ctx, opts)));
   project(
     cmd
       .command('start')
@@ -341,10 +384,19 @@ export function register(program: Command, io: Io): void {
       .option('-d, --detach', 'run in the background; logs go to MESHCODE_HOME/workers/')
       .option('--force', 'take over from a runtime of this worker running elsewhere'),
   ).action(action(io, (ctx, name: string, opts: StartOptions) => start(ctx, io, name, opts)));
-  project(cmd.command('stop').argument('<name>', 'worker name').description('stop a worker: no new tasks; ends its runtime here'))
-    .action(action(io, (ctx, name: string, opts: ProjectOption) => stopWorker(ctx, name, opts)));
-  project(cmd.command('rm').alias('remove').argument('<name>', 'worker name').description('remove a worker and cancel its unfinished tasks'))
-    .action(action(io, (ctx, name: string, opts: ProjectOption) => remove(ctx, name, opts)));
+  project(
+    cmd
+      .command('stop')
+      .argument('<name>', 'worker name')
+      .description('stop a worker: no new tasks; ends its runtime here'),
+  ).action(action(io, (ctx, name: string, opts: ProjectOption) => stopWorker(ctx, name, opts)));
+  project(
+    cmd
+      .command('rm')
+      .alias('remove')
+      .argument('<name>', 'worker name')
+      .description('remove a worker and cancel its unfinished tasks'),
+  ).action(action(io, (ctx, name: string, opts: ProjectOption) => remove(ctx, name, opts)));
   project(
     cmd
       .command('logs')

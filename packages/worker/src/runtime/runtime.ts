@@ -34,7 +34,11 @@ export const ClaimResult = z.object({
 });
 export type ClaimResult = z.infer<typeof ClaimResult>;
 
-const ReportResult = z.object({ status: z.string(), task_id: z.string(), next_retry_at: z.string().nullable().optional() });
+const ReportResult = z.object({
+  status: z.string(),
+  task_id: z.string(),
+  next_retry_at: z.string().nullable().optional(),
+});
 
 const WorkerRecord = z.object({ name: z.string(), definition: z.unknown(), enabled: z.boolean() }).passthrough();
 
@@ -100,9 +104,7 @@ export async function runWorker(o: WorkerRuntimeOptions): Promise<void> {
   const signal = AbortSignal.any([o.signal, stop.signal]);
   let fatal: unknown = null;
   const active = new Map<string, Promise<void>>();
-  let wakeWait: AbortController | undefined;
   let wakeAt: number | undefined;
-  const wake = () => wakeWait?.abort();
 
   const beat = setInterval(() => {
     client
@@ -188,14 +190,15 @@ export async function runWorker(o: WorkerRuntimeOptions): Promise<void> {
               output_tokens: res.usage.outputTokens,
               ...(res.usage.costUsd !== undefined ? { cost_usd: res.usage.costUsd } : {}),
             }
-          : null;
+          : undefined;
         const done = await report(task.id, run.attempt, {
           p_ok: true,
           p_output: redact(res.output).slice(0, 60_000),
           p_result: result,
           p_usage: usage,
         });
-        if (done) log(`task ${task.id} done in ${seconds} s${usage?.cost_usd ? ` ($${usage.cost_usd.toFixed(4)})` : ''}`);
+        if (done)
+          log(`task ${task.id} done in ${seconds} s${usage?.cost_usd ? ` ($${usage.cost_usd.toFixed(4)})` : ''}`);
         return;
       }
       const shuttingDown = signal.aborted;
@@ -252,10 +255,7 @@ export async function runWorker(o: WorkerRuntimeOptions): Promise<void> {
           .catch((err: unknown) => {
             if (!signal.aborted) log(`task ${id}: ${err instanceof Error ? err.message : String(err)}`);
           })
-          .finally(() => {
-            active.delete(id);
-            wake();
-          });
+          .finally(() => active.delete(id));
         active.set(id, p);
       }
     };
@@ -263,22 +263,27 @@ export async function runWorker(o: WorkerRuntimeOptions): Promise<void> {
     const inbox = new Inbox(client, { meshwork: project, agent: worker });
     log(`worker '${worker}' (${definition.driver}) is online in '${project}'; waiting for tasks (Ctrl-C stops)`);
     o.onReady?.();
+    const stopped = new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
     while (!signal.aborted) {
       if (wakeAt !== undefined && wakeAt <= Date.now()) wakeAt = undefined;
       await fill();
       if (signal.aborted) break;
+      if (active.size >= concurrency) {
+        // Full: the next claim is due when a task ends; assignments meanwhile wait unread in the inbox.
+        await Promise.race([...active.values(), stopped]);
+        continue;
+      }
       const until = wakeAt === undefined ? Infinity : wakeAt - Date.now();
-      const seconds = Math.max(1, Math.min(o.waitSeconds ?? 30, Math.ceil(until / 1000)));
-      wakeWait = new AbortController();
-      const waitSignal = AbortSignal.any([signal, wakeWait.signal]);
+      if (until < 1000) {
+        await sleepUntil(until, signal);
+        continue;
+      }
+      const seconds = Math.max(1, Math.min(o.waitSeconds ?? 30, Math.floor(until / 1000)));
       try {
         // Messages are only wake-ups (the task table is the queue); reading them acknowledges them.
-        await inbox.next({ timeoutSeconds: seconds, signal: waitSignal, limit: 100 });
+        await inbox.next({ timeoutSeconds: seconds, signal, limit: 100 });
       } catch (err) {
-        if (!waitSignal.aborted) throw err;
-      }
-      if (wakeAt !== undefined && wakeAt > Date.now() && wakeAt - Date.now() < 1000) {
-        await sleepUntil(wakeAt - Date.now(), signal);
+        if (!signal.aborted) throw err;
       }
     }
     // Tasks still running were told to stop through the signal; let them report.

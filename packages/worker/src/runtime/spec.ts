@@ -1,5 +1,6 @@
 // A stored worker definition (the YAML as written, no secrets) -> the parsed worker, and the spec the hub enforces
 // in SQL (limits in milliseconds, schedules, a summary of the event rules).
+import { parse } from 'yaml';
 import type { z } from 'zod';
 import { workerSchema, type WorkerDefinition } from '../definition';
 
@@ -68,4 +69,9 @@ export function workerSpec(worker: WorkerDefinition): WorkerSpec {
       skip_when_busy: entry.skip_when_busy,
     })),
   };
+}
+
+/** The definition as written in a worker file (what the hub stores), for a file parseWorkerYaml accepted. */
+export function rawDefinition(yamlText: string): unknown {
+  return parse(yamlText, { maxAliasCount: 100 });
 }

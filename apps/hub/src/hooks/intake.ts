@@ -1,0 +1,123 @@
+// One webhook delivery: verify the raw body with the source's secret (fail closed without one), answer Slack's
+// url_verification, parse, match every rule of every worker, and record the event with its tasks in ONE transaction
+// (the unique delivery id is the dedup). The worker is woken through the bus after the commit.
+import { redact } from '@meshcode/worker';
+import type { NormalizedEvent } from '../pipeline/normalize';
+import { normalizeEvent, parsePayload, templateContext } from '../pipeline/normalize';
+import { matchWorkers, type WorkerRow } from '../pipeline/match';
+import type { Pipeline } from '../pipeline/service';
+import { isWebhookScheme, slackUrlVerification, verifiers } from './verify/index';
+
+export const HOOK_BODY_LIMIT = 5 * 1024 * 1024;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export interface IntakeResult {
+  status: number;
+  body: unknown;
+}
+
+interface Target {
+  meshwork_id: string;
+  meshwork: string;
+  secret: string | null;
+  workers: WorkerRow[];
+}
+
+interface Ingested {
+  event_id: string;
+  duplicate: boolean;
+  state: string;
+  tasks: { id: string; worker?: string; rule?: number; status?: string }[];
+  wake?: string | null;
+  changed?: string | null;
+}
+
+function failure(status: number, message: string, hint: string | null = null): IntakeResult {
+  return { status, body: { code: `hook_${status}`, message, details: null, hint } };
+}
+
+/** Postgres jsonb refuses NUL characters; they carry nothing a prompt needs. */
+function jsonForDb(value: unknown): string {
+  return JSON.stringify(value, (_key, item: unknown) => (typeof item === 'string' ? item.replace(/\0/g, '') : item));
+}
+
+export async function receiveDelivery(
+  pipeline: Pipeline,
+  params: { meshwork: string; source: string },
+  headers: Record<string, string | string[] | undefined>,
+  rawBody: Buffer,
+): Promise<IntakeResult> {
+  const { meshwork, source } = params;
+  if (!isWebhookScheme(source)) {
+    return failure(
+      404,
+      `unknown webhook source "${source.slice(0, 40)}"`,
+      'use github, gitlab, slack, telegram, generic or standard',
+    );
+  }
+  if (!UUID.test(meshwork)) {
+    return failure(404, 'webhook URLs name the project by its id', 'copy the URL mc_set_webhook_secret returned');
+  }
+  const res = await pipeline.deps.db.query<{ t: Target | null }>('select mesh.hook_target($1::uuid, $2) as t', [
+    meshwork,
+    source,
+  ]);
+  const target = res.rows[0]?.t;
+  if (!target) return failure(404, 'no project with this id', 'copy the URL mc_set_webhook_secret returned');
+
+  let secret: string | undefined;
+  if (target.secret) {
+    secret = pipeline.keys.decrypt(target.secret, `${source}:secret`);
+    if (secret === undefined) {
+      pipeline.deps.log(
+        `hooks: the ${source} secret of ${target.meshwork} does not decrypt with this hub's master key`,
+      );
+      return failure(
+        401,
+        `the ${source} webhook secret of this project cannot be decrypted by this hub`,
+        'set the secret again (mc_set_webhook_secret); every hub of one database needs the same MESHCODE_MASTER_KEY',
+      );
+    }
+  }
+  const verified = verifiers[source]({ headers, rawBody }, secret, pipeline.now);
+  if (!verified.ok) return failure(verified.status, verified.reason);
+
+  const challenge = slackUrlVerification(verified, rawBody);
+  if (challenge) return { status: 200, body: challenge };
+
+  const payload = parsePayload(source, rawBody);
+  if (!payload) return failure(400, 'the body is not a JSON object', 'send the JSON payload the source documents');
+
+  const normalized: NormalizedEvent = normalizeEvent(source, verified.event, payload);
+  const context = templateContext(source, verified.deliveryId, normalized, payload);
+  const { tasks, skipped } = matchWorkers(target.workers, source, normalized, payload, context);
+  // A held task renders its prompt after hydration from this base plus the stored payload.
+  const base = { ...context, event: undefined };
+  const specs = tasks.map((t) => (t.hold ? { ...t, hold: { ...t.hold, base } } : t));
+
+  const ingested = await pipeline.deps.db.query<{ r: Ingested }>(
+    'select mesh.hook_ingest($1::uuid, $2, $3, $4, $5, $6, $7::jsonb, $8::jsonb, $9, $10::jsonb, $11::jsonb) as r',
+    [
+      target.meshwork_id,
+      source,
+      verified.deliveryId.slice(0, 300),
+      normalized.event.slice(0, 200),
+      normalized.action ?? null,
+      redact(normalized.summary),
+      JSON.stringify(normalized.subject),
+      jsonForDb(payload),
+      rawBody.length,
+      jsonForDb(specs),
+      JSON.stringify(skipped.map((s) => ({ ...s, reason: redact(s.reason).slice(0, 300) }))),
+    ],
+  );
+  const r = ingested.rows[0]?.r;
+  if (!r) throw new Error('mesh.hook_ingest returned nothing');
+  pipeline.publishNotes(r);
+  if (specs.some((t) => t.hold)) pipeline.poke('hydration');
+  return {
+    status: r.duplicate ? 200 : 202,
+    body: { event_id: r.event_id, duplicate: r.duplicate, state: r.state, tasks: r.tasks },
+  };
+}

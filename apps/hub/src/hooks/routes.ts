@@ -1,0 +1,138 @@
+// Webhook intake at POST /hooks/v1/<meshwork id>/<source> (raw body, 5 MB), and the few RPCs the hub must see before
+// the database does: secrets and tokens are encrypted with the master key, worker definitions are validated and
+// normalised, and a worker's report wakes the pipeline at once.
+import { randomBytes } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { parseDefinition, redactDeep, workerSpec } from '@meshcode/worker';
+import { keyHashFromHeaders } from '../auth';
+import { HttpError, httpError } from '../http/errors';
+import type { ServerDeps } from '../http/server';
+import { boundPipeline, type Pipeline } from '../pipeline/service';
+import { HOOK_BODY_LIMIT, receiveDelivery } from './intake';
+
+function argsOf(req: FastifyRequest): Record<string, unknown> {
+  const body = req.body;
+  if (body === undefined || body === null) return {};
+  if (typeof body !== 'object' || Array.isArray(body)) {
+    throw httpError(400, 'PGRST102', 'RPC arguments must be a JSON object of named arguments');
+  }
+  return { ...(body as Record<string, unknown>) };
+}
+
+function json(reply: FastifyReply, status: number, body: unknown): FastifyReply {
+  return reply.code(status).header('content-type', 'application/json; charset=utf-8').send(JSON.stringify(body));
+}
+
+/** A fresh webhook secret in the form the source expects (Standard Webhooks wants whsec_<base64>). */
+export function newWebhookSecret(source: string): string {
+  return source === 'standard' ? `whsec_${randomBytes(24).toString('base64')}` : randomBytes(32).toString('hex');
+}
+
+function requirePipeline(deps: ServerDeps): Pipeline {
+  const pipeline = boundPipeline(deps.shutdown);
+  if (!pipeline) throw httpError(503, 'PGRST503', 'the pipeline is not running on this hub', 'start it with createHub');
+  return pipeline;
+}
+
+export function registerHookRoutes(app: FastifyInstance, deps: ServerDeps): void {
+  void app.register(async (scope) => {
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: HOOK_BODY_LIMIT }, (_req, body, done) => {
+      done(null, body);
+    });
+    scope.setErrorHandler((err, _req, reply) => {
+      if (err instanceof HttpError) return json(reply, err.status, err.envelope);
+      const e = err as { statusCode?: number; code?: string; message?: string };
+      if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+        return json(reply, 413, {
+          code: 'hook_413',
+          message: `the delivery is larger than ${HOOK_BODY_LIMIT / (1024 * 1024)} MB`,
+          details: null,
+          hint: 'webhook bodies are capped at 5 MB',
+        });
+      }
+      if (typeof e.statusCode === 'number' && e.statusCode < 500) {
+        return json(reply, e.statusCode, {
+          code: `hook_${e.statusCode}`,
+          message: e.message ?? 'bad request',
+          details: null,
+          hint: null,
+        });
+      }
+      deps.log(
+        `hub: unexpected error: webhook intake failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
+      );
+      return json(reply, 500, { code: 'XX000', message: 'internal error', details: null, hint: null });
+    });
+    scope.post(
+      '/hooks/v1/:meshwork/:source',
+      { bodyLimit: HOOK_BODY_LIMIT },
+      async (req: FastifyRequest<{ Params: { meshwork: string; source: string } }>, reply) => {
+        const pipeline = requirePipeline(deps);
+        const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+        const out = await receiveDelivery(pipeline, req.params, req.headers, raw);
+        return json(reply, out.status, out.body);
+      },
+    );
+  });
+
+  app.post('/rest/v1/rpc/mc_set_webhook_secret', async (req, reply) => {
+    const pipeline = requirePipeline(deps);
+    const args = argsOf(req);
+    const source = typeof args['p_source'] === 'string' ? args['p_source'] : '';
+    let generated: string | undefined;
+    if (!('p_secret' in args)) {
+      generated = newWebhookSecret(source);
+      args['p_secret'] = generated;
+    }
+    const secret = args['p_secret'];
+    if (typeof secret === 'string' && secret !== '')
+      args['p_secret'] = pipeline.keys.encrypt(secret, `${source}:secret`);
+    const result = (await deps.rpc.call(keyHashFromHeaders(req.headers), 'mc_set_webhook_secret', args)) as {
+      path?: string;
+    };
+    return json(reply, 200, {
+      ...result,
+      url: `${req.protocol}://${req.host}${result.path ?? ''}`,
+      ...(generated ? { secret: generated } : {}),
+    });
+  });
+
+  app.post('/rest/v1/rpc/mc_set_source_token', async (req, reply) => {
+    const pipeline = requirePipeline(deps);
+    const args = argsOf(req);
+    const source = typeof args['p_source'] === 'string' ? args['p_source'] : '';
+    const token = args['p_token'];
+    if (typeof token === 'string' && token !== '') args['p_token'] = pipeline.keys.encrypt(token, `${source}:token`);
+    return json(reply, 200, await deps.rpc.call(keyHashFromHeaders(req.headers), 'mc_set_source_token', args));
+  });
+
+  app.post('/rest/v1/rpc/mc_worker_upsert', async (req, reply) => {
+    const args = argsOf(req);
+    const parsed = parseDefinition(args['p_definition']);
+    if (!parsed.ok) {
+      throw httpError(
+        400,
+        'PGRST100',
+        parsed.error,
+        'fix the worker file; meshcode worker add names the line of each problem',
+      );
+    }
+    if (JSON.stringify(redactDeep(args['p_definition'])) !== JSON.stringify(args['p_definition'])) {
+      throw httpError(
+        400,
+        'PGRST100',
+        'the worker definition contains something that looks like a credential',
+        'keep secrets in MESHCODE_HOME/secrets.yml on the worker machine and refer to them by name',
+      );
+    }
+    args['p_spec'] = workerSpec(parsed.worker);
+    return json(reply, 200, await deps.rpc.call(keyHashFromHeaders(req.headers), 'mc_worker_upsert', args));
+  });
+
+  app.post('/rest/v1/rpc/mc_worker_report', async (req, reply) => {
+    const result = await deps.rpc.call(keyHashFromHeaders(req.headers), 'mc_worker_report', argsOf(req));
+    boundPipeline(deps.shutdown)?.poke('results');
+    return json(reply, 200, result);
+  });
+}

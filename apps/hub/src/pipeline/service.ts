@@ -1,0 +1,390 @@
+// The pipeline loop every hub runs: re-dispatch tasks whose lease expired (or dead-letter them), fire due cron
+// schedules, hydrate PR diffs, pass finished results through the worker's policy, and send the write-backs. Every
+// step is one SQL statement that leases its rows, so any number of hubs can run the loop on one database; a hub that
+// dies mid-step leaves leases that expire and another hub (or itself, restarted) picks the work up.
+import { Cron } from 'croner';
+import type { Db } from '@meshcode/db';
+import {
+  backoffDelay,
+  decideRetry,
+  parseWorkerOutput,
+  redact,
+  renderPrompt,
+  workerResultSchema,
+  type WorkerResult,
+} from '@meshcode/worker';
+import { planEffects } from './effects';
+import { loadPipelineEnv } from './env';
+import { MasterKeys } from './master-key';
+import { parsedDefinition, RENDER_OPTIONS, type HoldSpec } from './match';
+import type { Subject } from './normalize';
+import { applyPolicy, DENY_ALL, describeDecision } from './policy';
+import { GITHUB_API_URL, githubClient } from './providers/github';
+import { GITLAB_API_URL, gitlabClient } from './providers/gitlab';
+import type { DueEffect, ProviderClient } from './providers/types';
+
+export interface PipelineOptions {
+  /** MESHCODE_HOME: where master.key is kept when no masterKey is given. */
+  home?: string;
+  /** MESHCODE_MASTER_KEY. */
+  masterKey?: string;
+  /** How often the loop runs when nothing pokes it (default 1 s). */
+  intervalMs?: number;
+  /** Backoff base for tasks whose lease expired (default 30 s). */
+  retryBaseMs?: number;
+  /** Backoff base for failed write-backs (default 5 s) and how many tries they get (default 5). */
+  writebackBaseMs?: number;
+  writebackAttempts?: number;
+  /** Tries for PR hydration before the prompt is rendered without the diff (default 3). */
+  hydrateAttempts?: number;
+  /** API base URLs used when a source has no api_url of its own. */
+  apiUrls?: { github?: string; gitlab?: string };
+  fetch?: typeof fetch;
+  now?: () => number;
+  /** Do not run the loop (intake still works). */
+  paused?: boolean;
+}
+
+export interface PipelineDeps {
+  db: Db;
+  /** Wake agents and mark meshwork feeds changed after a commit (the hub's Signals). */
+  publish(wake: string[], changed: string[]): void;
+  log(line: string): void;
+}
+
+interface HubNotes {
+  wake?: string | null;
+  changed?: string | null;
+}
+
+interface ExpiredRow {
+  task_id: string;
+  attempts: number;
+  max_attempts: number;
+  worker: string;
+}
+
+interface HydrateRow {
+  task_id: string;
+  hydrate: (HoldSpec & { base: Record<string, unknown> }) | null;
+  context: Subject;
+  attempts: number;
+  payload: Record<string, unknown> | null;
+  provider: { token?: string; api_url?: string } | null;
+}
+
+interface ResultRow {
+  task_id: string;
+  stage: string;
+  status: string;
+  task_result: string | null;
+  result: unknown;
+  context: Subject;
+  worker: string | null;
+  definition: unknown;
+  source: string | null;
+}
+
+interface EffectRow extends DueEffect {
+  settings: { token?: string; api_url?: string } | null;
+}
+
+interface ScheduleRow {
+  id: string;
+  worker: string;
+  cron: string;
+  timezone: string | null;
+  prompt: string;
+  next_run_at: string | null;
+}
+
+const BATCH = 20;
+
+export function nextCronRun(cron: string, timezone: string | null | undefined, after: Date): Date | null {
+  const job = new Cron(cron, { paused: true, ...(timezone ? { timezone } : {}) });
+  try {
+    return job.nextRun(after);
+  } finally {
+    job.stop();
+  }
+}
+
+export class Pipeline {
+  readonly keys: MasterKeys;
+  readonly now: () => number;
+  readonly fetch: typeof fetch;
+  private readonly intervalMs: number;
+  private readonly apiUrls: { github: string; gitlab: string };
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | null = null;
+  private readonly pending = new Set<'all' | 'results' | 'hydration'>();
+  private stopped = false;
+
+  constructor(
+    readonly deps: PipelineDeps,
+    private readonly opts: PipelineOptions = {},
+  ) {
+    const env = opts.home === undefined || opts.intervalMs === undefined ? loadPipelineEnv() : undefined;
+    this.keys = new MasterKeys({
+      home: opts.home ?? env?.home ?? '.',
+      masterKey: opts.masterKey ?? (opts.home === undefined ? env?.masterKey : undefined),
+    });
+    this.intervalMs = opts.intervalMs ?? env?.intervalMs ?? 1_000;
+    this.apiUrls = {
+      github: opts.apiUrls?.github ?? env?.githubApiUrl ?? GITHUB_API_URL,
+      gitlab: opts.apiUrls?.gitlab ?? env?.gitlabApiUrl ?? GITLAB_API_URL,
+    };
+    this.now = opts.now ?? Date.now;
+    this.fetch = opts.fetch ?? fetch;
+  }
+
+  start(): void {
+    if (this.opts.paused || this.timer) return;
+    this.timer = setInterval(() => this.poke(), this.intervalMs);
+    this.timer.unref();
+    this.poke();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.timer);
+    this.timer = undefined;
+    await this.running;
+  }
+
+  /**
+   * Run steps now instead of at the next interval: `results` (a result or a finished task arrived: policy and
+   * write-back), `hydration` (a task waits for its PR diff), or everything. Coalesces with a run in progress.
+   */
+  poke(what: 'all' | 'results' | 'hydration' = 'all'): void {
+    if (this.stopped || this.opts.paused) return;
+    this.pending.add(what);
+    if (this.running) return;
+    this.running = this.loop();
+  }
+
+  private async loop(): Promise<void> {
+    try {
+      while (this.pending.size > 0 && !this.stopped) {
+        const wanted = new Set(this.pending);
+        this.pending.clear();
+        await this.tick(wanted.has('all') ? undefined : wanted);
+      }
+    } finally {
+      this.running = null;
+    }
+  }
+
+  /** One pass over the steps (all of them, or those a poke asked for); a failing step is logged, the others run. */
+  async tick(only?: Set<'all' | 'results' | 'hydration'>): Promise<void> {
+    const steps: [string, 'all' | 'results' | 'hydration', () => Promise<void>][] = [
+      ['lease recovery', 'all', () => this.recoverLeases()],
+      ['schedules', 'all', () => this.fireSchedules()],
+      ['hydration', 'hydration', () => this.hydrate()],
+      ['policy', 'results', () => this.decide()],
+      ['write-back', 'results', () => this.writeBack()],
+    ];
+    for (const [name, group, step] of steps) {
+      if (this.stopped) return;
+      if (only && !only.has(group)) continue;
+      try {
+        await step();
+      } catch (err) {
+        if (this.stopped) return;
+        this.deps.log(`pipeline: the ${name} step failed: ${redact(err instanceof Error ? err.message : String(err))}`);
+      }
+    }
+  }
+
+  /** One hub-side SQL function call (one statement); publishes what it noted for after the commit. */
+  async call<T>(sql: string, params: unknown[]): Promise<T> {
+    const res = await this.deps.db.query<{ r: T }>(sql, params);
+    const r = res.rows[0]?.r as T;
+    if (r && typeof r === 'object' && !Array.isArray(r)) this.publishNotes(r as HubNotes);
+    return r;
+  }
+
+  publishNotes(notes: HubNotes): void {
+    const wake = notes.wake ? notes.wake.split(',') : [];
+    const changed = notes.changed ? notes.changed.split(',') : [];
+    if (wake.length || changed.length) this.deps.publish(wake, changed);
+  }
+
+  providerClient(
+    provider: 'github' | 'gitlab',
+    settings: { token?: string; api_url?: string } | null,
+  ): ProviderClient | string {
+    let token: string | undefined;
+    if (settings?.token) {
+      token = this.keys.decrypt(settings.token, `${provider}:token`);
+      if (token === undefined) {
+        return `The ${provider} write-back token cannot be decrypted with this hub's master key; set it again (mc_set_source_token).`;
+      }
+    }
+    const baseUrl = settings?.api_url ?? this.apiUrls[provider];
+    const make = provider === 'github' ? githubClient : gitlabClient;
+    return make({ baseUrl, token, fetch: this.fetch });
+  }
+
+  private async recoverLeases(): Promise<void> {
+    const expired = await this.call<ExpiredRow[]>('select mesh.pipeline_expired($1) as r', [BATCH]);
+    for (const row of expired) {
+      const error = `the worker ${row.worker} lost its lease on attempt ${row.attempts} (it stopped, crashed or hung past the task timeout)`;
+      const decision = decideRetry(
+        { transient: true, error },
+        row.attempts,
+        { maxAttempts: row.max_attempts, baseDelayMs: this.opts.retryBaseMs ?? 30_000, maxDelayMs: 10 * 60_000 },
+        this.now(),
+      );
+      const retryAt = decision.action === 'retry' ? new Date(decision.retryAt).toISOString() : null;
+      await this.call('select mesh.pipeline_requeue($1, $2, $3, $4) as r', [row.task_id, row.attempts, retryAt, error]);
+    }
+  }
+
+  private async fireSchedules(): Promise<void> {
+    const due = await this.call<ScheduleRow[]>('select mesh.schedules_due($1) as r', [BATCH]);
+    const now = new Date(this.now());
+    for (const s of due) {
+      let next: Date | null;
+      try {
+        next = nextCronRun(s.cron, s.timezone, now);
+      } catch (err) {
+        this.deps.log(
+          `pipeline: schedule ${s.id} of ${s.worker} has a bad cron "${s.cron}": ${(err as Error).message}`,
+        );
+        continue;
+      }
+      if (s.next_run_at === null) {
+        await this.call('select mesh.schedule_next($1, null, $2) as r', [s.id, next?.toISOString() ?? null]);
+        continue;
+      }
+      const rendered = renderPrompt(
+        s.prompt,
+        {
+          schedule: { cron: s.cron, timezone: s.timezone, due_at: s.next_run_at, worker: s.worker },
+          now: now.toISOString(),
+        },
+        RENDER_OPTIONS,
+      );
+      await this.call('select mesh.schedule_fire($1, $2, $3, $4) as r', [
+        s.id,
+        s.next_run_at,
+        next?.toISOString() ?? null,
+        rendered.ok ? rendered.prompt : s.prompt,
+      ]);
+    }
+  }
+
+  private async hydrate(): Promise<void> {
+    const due = await this.call<HydrateRow[]>('select mesh.pipeline_hydrating($1, $2) as r', [BATCH, 30]);
+    for (const row of due) {
+      const hold = row.hydrate;
+      if (!hold) continue;
+      const client = this.providerClient(hold.provider, row.provider);
+      let extra: { diff: string; files: string };
+      let note: string;
+      let ok = true;
+      if (typeof client === 'string') {
+        extra = { diff: `(unavailable: ${client})`, files: '(unavailable)' };
+        note = `hydration skipped: ${client}`;
+        ok = false;
+      } else {
+        const got = await client.hydrate(row.context);
+        if (!got.ok && got.transient && row.attempts < (this.opts.hydrateAttempts ?? 3)) continue;
+        if (got.ok) {
+          extra = { diff: got.value.diff, files: got.value.files };
+          const count = got.value.files ? got.value.files.split('\n').length : 0;
+          note = `pull request hydrated: ${count} file(s), ${got.value.diff.length} characters of diff${got.value.truncated ? ' (capped)' : ''}`;
+        } else {
+          extra = { diff: `(unavailable: ${got.error})`, files: '(unavailable)' };
+          note = `hydration failed, prompt rendered without the diff: ${got.error}`;
+          ok = false;
+        }
+      }
+      const rendered = renderPrompt(
+        hold.template,
+        { ...hold.base, event: row.payload ?? {}, ...extra },
+        RENDER_OPTIONS,
+      );
+      const prompt = rendered.ok ? rendered.prompt : hold.template;
+      await this.call('select mesh.pipeline_hydrated($1, $2, $3, $4) as r', [
+        row.task_id,
+        prompt,
+        note.slice(0, 400),
+        ok,
+      ]);
+    }
+  }
+
+  private async decide(): Promise<void> {
+    const rows = await this.call<ResultRow[]>('select mesh.pipeline_results($1) as r', [BATCH]);
+    for (const row of rows) {
+      if (row.stage !== 'result' && row.status !== 'done') {
+        const stage = row.status === 'cancelled' ? 'cancelled' : row.status === 'dead' ? 'dead' : 'failed';
+        await this.call('select mesh.pipeline_decide($1, $2, $3, $4, $5) as r', [row.task_id, stage, '{}', '[]', null]);
+        continue;
+      }
+      const structured = workerResultSchema.safeParse(row.result);
+      const result: WorkerResult = structured.success ? structured.data : parseWorkerOutput(row.task_result ?? '');
+      const parsed = row.definition === null ? undefined : parsedDefinition(row.definition);
+      const policy = parsed?.ok ? parsed.worker.policy : DENY_ALL;
+      const { result: filtered, decision } = applyPolicy(result, policy, { worker: row.worker ?? 'worker' });
+      if (parsed && !parsed.ok) Object.assign(decision, { invalid_definition: parsed.error });
+      const effects = planEffects(row.task_id, row.context ?? {}, row.source, filtered, decision);
+      // The stored result is the filtered one: what the policy denied (metadata, say) does not linger in the trace.
+      await this.call('select mesh.pipeline_decide($1, $2, $3, $4, $5, $6) as r', [
+        row.task_id,
+        'result',
+        JSON.stringify(decision),
+        JSON.stringify(effects),
+        describeDecision(decision).slice(0, 480),
+        JSON.stringify(filtered),
+      ]);
+    }
+  }
+
+  private async writeBack(): Promise<void> {
+    const due = await this.call<EffectRow[]>('select mesh.effects_due($1, $2) as r', [BATCH, 60]);
+    for (const effect of due) {
+      const client = this.providerClient(effect.provider, effect.settings);
+      const outcome =
+        typeof client === 'string'
+          ? { ok: false as const, transient: false, error: client }
+          : await client.perform(effect);
+      if (outcome.ok) {
+        await this.call('select mesh.effect_finish($1, $2, true, $3, null, null) as r', [
+          effect.id,
+          effect.attempts,
+          JSON.stringify(outcome.response),
+        ]);
+        continue;
+      }
+      let retryAt: string | null = null;
+      if (outcome.transient && effect.attempts < (this.opts.writebackAttempts ?? 5)) {
+        const base = this.opts.writebackBaseMs ?? 5_000;
+        const delay = Math.max(
+          backoffDelay(effect.attempts, { maxAttempts: 5, baseDelayMs: base, maxDelayMs: 5 * 60_000 }),
+          Math.min(outcome.retryAfterMs ?? 0, 60 * 60_000),
+        );
+        retryAt = new Date(this.now() + delay).toISOString();
+      }
+      await this.call('select mesh.effect_finish($1, $2, false, null, $3, $4) as r', [
+        effect.id,
+        effect.attempts,
+        redact(outcome.error),
+        retryAt,
+      ]);
+    }
+  }
+}
+
+// The hooks route module finds its hub's pipeline through the hub's shutdown signal (one per hub).
+const bound = new WeakMap<object, Pipeline>();
+
+export function bindPipeline(key: object, pipeline: Pipeline): void {
+  bound.set(key, pipeline);
+}
+
+export function boundPipeline(key: object): Pipeline | undefined {
+  return bound.get(key);
+}
