@@ -131,6 +131,8 @@ async function idleWaiters(hub: HubProcess, key: string, count: number) {
   const before = rssOf(hub.child.pid!);
   const ac = new AbortController();
   const pending: Promise<unknown>[] = [];
+  const failures: string[] = [];
+  let early = 0;
   for (let i = 0; i < count; i++) {
     pending.push(
       request(`${hub.url}/rest/v1/rpc/mc_wait`, {
@@ -139,12 +141,27 @@ async function idleWaiters(hub: HubProcess, key: string, count: number) {
         body: JSON.stringify({ p_meshwork: 'bcast', p_agent: `b${1 + (i % 1000)}`, p_timeout_seconds: 120 }),
         dispatcher,
         signal: ac.signal,
-      }).catch(() => undefined),
+      }).then(
+        async (res) => {
+          const text = await res.body.text();
+          if (res.statusCode >= 300) failures.push(`${res.statusCode} ${text.slice(0, 200)}`);
+          else early++;
+        },
+        (err: unknown) => {
+          if (!ac.signal.aborted) failures.push(String(err));
+        },
+      ),
     );
     if (i % 500 === 499) await new Promise((r) => setTimeout(r, 50));
   }
   // Wait until the hub holds them all, then let RSS settle.
-  await heldAtLeast(hub, count);
+  try {
+    await heldAtLeast(hub, count);
+  } catch (err) {
+    throw new Error(
+      `${(err as Error).message}; ${early} answered early, ${failures.length} failed, e.g. ${failures.slice(0, 3).join(' | ')}`,
+    );
+  }
   await new Promise((r) => setTimeout(r, 1000));
   global.gc?.();
   const after = rssOf(hub.child.pid!);
@@ -212,6 +229,7 @@ async function runBackend(backend: 'postgres' | 'pglite') {
   if (backend === 'postgres') {
     const dir = mkdtempSync(join(values.ramdisk ? '/dev/shm' : tmpdir(), 'meshcode-bench-pg-'));
     const cluster = await startCluster(dir);
+    process.once('exit', () => cluster.stop());
     const admin = new pg.Client({ host: '127.0.0.1', port: cluster.port, user: 'postgres', database: 'postgres' });
     await admin.connect();
     await admin.query('create database bench');
@@ -227,6 +245,9 @@ async function runBackend(backend: 'postgres' | 'pglite') {
     cleanup = async () => rmSync(home, { recursive: true, force: true });
   }
   const hub = await spawnHub({ ...env, NODE_OPTIONS: '--expose-gc' });
+  // An interrupted run must not leave a hub or a cluster behind.
+  const onExit = () => hub.child.kill('SIGKILL');
+  process.once('exit', onExit);
   try {
     const waiterCount = Number(values.waiters);
     const { key } = await setup(hub);
@@ -250,10 +271,13 @@ async function runBackend(backend: 'postgres' | 'pglite') {
       `broadcast to 1,000 waiters  p50 ${fmt(bc.p50)}   p99 ${fmt(bc.p99)}   (${bc.rounds} rounds, send -> last waiter answered; the send itself p50 ${fmt(bc.send50)}, first waiter p50 ${fmt(bc.first50)})`,
     );
   } finally {
+    process.off('exit', onExit);
     await hub.kill('SIGTERM');
     await cleanup();
   }
 }
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
 
 const backends: ('postgres' | 'pglite')[] =
   values.backend === 'both' ? ['postgres', 'pglite'] : [values.backend as 'postgres' | 'pglite'];

@@ -86,7 +86,8 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
     feeds,
     signals,
     async listen(port, host = '127.0.0.1') {
-      await app.listen({ port, host });
+      // Every agent reconnects at once after a hub restart: a deep accept queue keeps SYNs from being dropped.
+      await app.listen({ port, host, backlog: 4096 });
       const addr = app.server.address() as AddressInfo;
       const shownHost = host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host;
       return `http://${shownHost}:${addr.port}`;
