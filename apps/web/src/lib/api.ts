@@ -54,23 +54,7 @@ async function request<T>(path: string, init: RequestInit): Promise<T> {
     const offset = Date.parse(date) - Date.now();
     clockOffsetMs = Math.abs(offset) > 2000 ? offset : 0;
   }
-  const text = await res.text();
-  let body: unknown;
-  try {
-    body = text ? JSON.parse(text) : null;
-  } catch {
-    body = null;
-  }
-  if (!res.ok) {
-    const e = (body ?? {}) as { code?: unknown; message?: unknown; hint?: unknown };
-    throw new ApiError(
-      res.status,
-      typeof e.code === 'string' ? e.code : String(res.status),
-      typeof e.message === 'string' && e.message ? e.message : `the hub answered HTTP ${res.status}`,
-      typeof e.hint === 'string' && e.hint ? e.hint : null,
-    );
-  }
-  return body as T;
+  return readResponse<T>(res);
 }
 
 export function rpc<T>(fn: string, args: Record<string, unknown> = {}): Promise<T> {
@@ -95,4 +79,25 @@ export const auth = {
 export function describe(err: unknown): string {
   if (err instanceof ApiError) return err.hint ? `${err.message} — ${err.hint}` : err.message;
   return err instanceof Error ? err.message : String(err);
+}
+
+/** A hub response as JSON, or its PostgREST error envelope as an ApiError. */
+export async function readResponse<T>(res: Response): Promise<T> {
+  const text = await res.text();
+  let body: unknown;
+  try {
+    body = text ? JSON.parse(text) : null;
+  } catch {
+    body = null;
+  }
+  if (!res.ok) {
+    const e = (body ?? {}) as { code?: unknown; message?: unknown; hint?: unknown };
+    throw new ApiError(
+      res.status,
+      typeof e.code === 'string' ? e.code : String(res.status),
+      typeof e.message === 'string' && e.message ? e.message : `the hub answered HTTP ${res.status}`,
+      typeof e.hint === 'string' && e.hint ? e.hint : null,
+    );
+  }
+  return body as T;
 }

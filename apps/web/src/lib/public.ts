@@ -1,6 +1,6 @@
 // Calls made without an account: the join page and the public spectator page. They never send the session cookie
 // (credentials: 'omit'), so a stale or foreign session in this browser cannot change who the hub thinks is asking.
-import { ApiError } from './api';
+import { ApiError, readResponse } from './api';
 import type { Presence } from './types';
 
 async function publicRpc<T>(fn: string, args: Record<string, unknown>): Promise<T> {
@@ -16,23 +16,7 @@ async function publicRpc<T>(fn: string, args: Record<string, unknown>): Promise<
   } catch {
     throw new ApiError(0, 'NETWORK', 'could not reach the MeshCode hub', 'check your connection and try again');
   }
-  const text = await res.text();
-  let body: unknown;
-  try {
-    body = text ? JSON.parse(text) : null;
-  } catch {
-    body = null;
-  }
-  if (!res.ok) {
-    const e = (body ?? {}) as { code?: unknown; message?: unknown; hint?: unknown };
-    throw new ApiError(
-      res.status,
-      typeof e.code === 'string' ? e.code : String(res.status),
-      typeof e.message === 'string' && e.message ? e.message : `the hub answered HTTP ${res.status}`,
-      typeof e.hint === 'string' && e.hint ? e.hint : null,
-    );
-  }
-  return body as T;
+  return readResponse<T>(res);
 }
 
 export type InviteState = 'active' | 'used' | 'expired' | 'revoked';
