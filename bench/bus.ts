@@ -160,6 +160,7 @@ async function idleWaiters(hub: HubProcess, key: string, count: number) {
   } catch (err) {
     throw new Error(
       `${(err as Error).message}; ${early} answered early, ${failures.length} failed, e.g. ${failures.slice(0, 3).join(' | ')}`,
+      { cause: err },
     );
   }
   await new Promise((r) => setTimeout(r, 1000));
