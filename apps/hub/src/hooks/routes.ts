@@ -76,7 +76,16 @@ export function registerHookRoutes(app: FastifyInstance, deps: ServerDeps): void
     );
   });
 
+  // These overrides do work before the RPC (encrypting, validating): authenticate first, exactly as the RPC would,
+  // so an anonymous or revoked caller learns nothing from a validation error.
+  const authenticated = async (req: FastifyRequest): Promise<string | null> => {
+    const keyHash = keyHashFromHeaders(req.headers);
+    await deps.rpc.call(keyHash, 'mc_whoami', {});
+    return keyHash;
+  };
+
   app.post('/rest/v1/rpc/mc_set_webhook_secret', async (req, reply) => {
+    const keyHash = await authenticated(req);
     const pipeline = requirePipeline(deps);
     const args = argsOf(req);
     const source = typeof args['p_source'] === 'string' ? args['p_source'] : '';
@@ -88,7 +97,7 @@ export function registerHookRoutes(app: FastifyInstance, deps: ServerDeps): void
     const secret = args['p_secret'];
     if (typeof secret === 'string' && secret !== '')
       args['p_secret'] = pipeline.keys.encrypt(secret, `${source}:secret`);
-    const result = (await deps.rpc.call(keyHashFromHeaders(req.headers), 'mc_set_webhook_secret', args)) as {
+    const result = (await deps.rpc.call(keyHash, 'mc_set_webhook_secret', args)) as {
       path?: string;
     };
     return json(reply, 200, {
@@ -99,15 +108,17 @@ export function registerHookRoutes(app: FastifyInstance, deps: ServerDeps): void
   });
 
   app.post('/rest/v1/rpc/mc_set_source_token', async (req, reply) => {
+    const keyHash = await authenticated(req);
     const pipeline = requirePipeline(deps);
     const args = argsOf(req);
     const source = typeof args['p_source'] === 'string' ? args['p_source'] : '';
     const token = args['p_token'];
     if (typeof token === 'string' && token !== '') args['p_token'] = pipeline.keys.encrypt(token, `${source}:token`);
-    return json(reply, 200, await deps.rpc.call(keyHashFromHeaders(req.headers), 'mc_set_source_token', args));
+    return json(reply, 200, await deps.rpc.call(keyHash, 'mc_set_source_token', args));
   });
 
   app.post('/rest/v1/rpc/mc_worker_upsert', async (req, reply) => {
+    const keyHash = await authenticated(req);
     const args = argsOf(req);
     const parsed = parseDefinition(args['p_definition']);
     if (!parsed.ok) {
@@ -127,7 +138,7 @@ export function registerHookRoutes(app: FastifyInstance, deps: ServerDeps): void
       );
     }
     args['p_spec'] = workerSpec(parsed.worker);
-    return json(reply, 200, await deps.rpc.call(keyHashFromHeaders(req.headers), 'mc_worker_upsert', args));
+    return json(reply, 200, await deps.rpc.call(keyHash, 'mc_worker_upsert', args));
   });
 
   app.post('/rest/v1/rpc/mc_worker_report', async (req, reply) => {
