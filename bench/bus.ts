@@ -2,7 +2,7 @@
 // and RSS per waiter, broadcast to 1,000 waiters. Runs the hub as a child process on a throwaway PostgreSQL 15
 // cluster and on embedded PGlite. Usage: npm run bench:bus [-- --backend postgres|pglite] [--waiters N] [--ramdisk]
 // --ramdisk puts the database on /dev/shm, separating the machine's fsync cost (3 ms per commit here) from ours.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -19,6 +19,7 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '10' },
     senders: { type: 'string', default: '32' },
     ramdisk: { type: 'boolean', default: false },
+    phases: { type: 'string', default: 'latency,throughput,idle,broadcast' },
   },
 });
 
@@ -49,6 +50,29 @@ function pct(sorted: number[], p: number): number {
 
 function fmt(ms: number): string {
   return `${ms.toFixed(2)} ms`;
+}
+
+/** CPU seconds used so far by the hub, by all postgres processes, and by this benchmark client. */
+function cpuSeconds(hubPid: number): { hub: number; postgres: number; client: number } {
+  const tick = 100; // USER_HZ on Linux
+  const of = (pid: string): number => {
+    try {
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      return (Number(fields[11]) + Number(fields[12])) / tick;
+    } catch {
+      return 0;
+    }
+  };
+  let postgres = 0;
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      if (readFileSync(`/proc/${pid}/comm`, 'utf8').startsWith('postgres')) postgres += of(pid);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return { hub: of(String(hubPid)), postgres, client: of(String(process.pid)) };
 }
 
 function rssOf(pid: number): number {
@@ -105,6 +129,7 @@ async function latency(hub: HubProcess, key: string, n: number) {
 }
 
 async function throughput(hub: HubProcess, key: string, seconds: number, senders: number) {
+  const cpu0 = cpuSeconds(hub.child.pid!);
   let sent = 0;
   const end = performance.now() + seconds * 1000;
   const lat: number[] = [];
@@ -124,7 +149,14 @@ async function throughput(hub: HubProcess, key: string, seconds: number, senders
     }),
   );
   lat.sort((a, b) => a - b);
-  return { perSecond: sent / seconds, sendP50: pct(lat, 50), sendP99: pct(lat, 99) };
+  const cpu1 = cpuSeconds(hub.child.pid!);
+  const perMsg = (k: 'hub' | 'postgres' | 'client') => ((cpu1[k] - cpu0[k]) * 1000) / sent;
+  return {
+    perSecond: sent / seconds,
+    sendP50: pct(lat, 50),
+    sendP99: pct(lat, 99),
+    cpu: { hub: perMsg('hub'), postgres: perMsg('postgres'), client: perMsg('client') },
+  };
 }
 
 async function idleWaiters(hub: HubProcess, key: string, count: number) {
@@ -184,9 +216,9 @@ async function heldAtLeast(hub: HubProcess, n: number): Promise<void> {
   const deadline = performance.now() + 60_000;
   for (;;) {
     const res = await request(`${hub.url}/health`, { dispatcher });
-    const { waiters } = (await res.body.json()) as { waiters: number };
-    if (waiters >= n) return;
-    if (performance.now() > deadline) throw new Error(`only ${waiters} of ${n} waits registered after 60 s`);
+    const { waiting } = (await res.body.json()) as { waiting: number };
+    if (waiting >= n) return;
+    if (performance.now() > deadline) throw new Error(`only ${waiting} of ${n} waits held after 60 s`);
     await new Promise((r) => setTimeout(r, 20));
   }
 }
@@ -245,32 +277,44 @@ async function runBackend(backend: 'postgres' | 'pglite') {
     env = { MESHCODE_HOME: home };
     cleanup = async () => rmSync(home, { recursive: true, force: true });
   }
-  const hub = await spawnHub({ ...env, NODE_OPTIONS: '--expose-gc' });
+  const hub = await spawnHub({ ...env, NODE_OPTIONS: `--expose-gc ${process.env.BENCH_HUB_NODE_OPTIONS ?? ''}` });
   // An interrupted run must not leave a hub or a cluster behind.
   const onExit = () => hub.child.kill('SIGKILL');
   process.once('exit', onExit);
   try {
     const waiterCount = Number(values.waiters);
     const { key } = await setup(hub);
-    const lat = await latency(hub, key, Number(values.latency));
-    const thr = await throughput(hub, key, Number(values.seconds), Number(values.senders));
-    const idle = await idleWaiters(hub, key, waiterCount);
-    const bc = await broadcast(hub, key, 1000, 10);
+    const only = new Set(values.phases.split(','));
     console.log(
       `\n## bus benchmark — ${backend}${values.ramdisk ? ' (data on tmpfs: fsync cost removed)' : ''} (hub in its own process, 2-core machine)`,
     );
-    console.log(
-      `send -> wake latency        p50 ${fmt(lat.p50)}   p99 ${fmt(lat.p99)}   (${values.latency} sequential round trips)`,
-    );
-    console.log(
-      `sustained durable sends     ${thr.perSecond.toFixed(0)} msgs/s   (${values.senders} concurrent senders, ${values.seconds} s; send p50 ${fmt(thr.sendP50)} p99 ${fmt(thr.sendP99)})`,
-    );
-    console.log(
-      `idle waiters held           ${idle.held}   hub RSS ${(idle.rssBefore / 2 ** 20).toFixed(0)} -> ${(idle.rssAfter / 2 ** 20).toFixed(0)} MiB   ${(idle.perWaiter / 1024).toFixed(1)} KiB per waiter`,
-    );
-    console.log(
-      `broadcast to 1,000 waiters  p50 ${fmt(bc.p50)}   p99 ${fmt(bc.p99)}   (${bc.rounds} rounds, send -> last waiter answered; the send itself p50 ${fmt(bc.send50)}, first waiter p50 ${fmt(bc.first50)})`,
-    );
+    if (only.has('latency')) {
+      const lat = await latency(hub, key, Number(values.latency));
+      console.log(
+        `send -> wake latency        p50 ${fmt(lat.p50)}   p99 ${fmt(lat.p99)}   (${values.latency} sequential round trips)`,
+      );
+    }
+    if (only.has('throughput')) {
+      const thr = await throughput(hub, key, Number(values.seconds), Number(values.senders));
+      console.log(
+        `sustained durable sends     ${thr.perSecond.toFixed(0)} msgs/s   (${values.senders} concurrent senders, ${values.seconds} s; send p50 ${fmt(thr.sendP50)} p99 ${fmt(thr.sendP99)})`,
+      );
+      console.log(
+        `  CPU per message           hub ${thr.cpu.hub.toFixed(2)} ms   postgres ${thr.cpu.postgres.toFixed(2)} ms   benchmark client ${thr.cpu.client.toFixed(2)} ms`,
+      );
+    }
+    if (only.has('idle')) {
+      const idle = await idleWaiters(hub, key, waiterCount);
+      console.log(
+        `idle waiters held           ${idle.held}   hub RSS ${(idle.rssBefore / 2 ** 20).toFixed(0)} -> ${(idle.rssAfter / 2 ** 20).toFixed(0)} MiB   ${(idle.perWaiter / 1024).toFixed(1)} KiB per waiter`,
+      );
+    }
+    if (only.has('broadcast')) {
+      const bc = await broadcast(hub, key, 1000, 10);
+      console.log(
+        `broadcast to 1,000 waiters  p50 ${fmt(bc.p50)}   p99 ${fmt(bc.p99)}   (${bc.rounds} rounds, send -> last waiter answered; the send itself p50 ${fmt(bc.send50)}, first waiter p50 ${fmt(bc.first50)})`,
+      );
+    }
   } finally {
     process.off('exit', onExit);
     await hub.kill('SIGTERM');

@@ -20,9 +20,10 @@ create schema if not exists auth;
 create schema if not exists extensions;
 comment on schema auth is 'Supabase-compatible auth helpers (shim): claims come from request.jwt.claims.';
 
+-- Like Supabase's own, these set no search_path (every name is qualified): a SET clause would stop them being
+-- inlined and cost a configuration save/restore on each of the many calls per request.
 create or replace function auth.jwt() returns jsonb
 language sql stable
-set search_path = ''
 as $$
   select coalesce(nullif(pg_catalog.current_setting('request.jwt.claims', true), ''), '{}')::jsonb
 $$;
@@ -30,7 +31,6 @@ comment on function auth.jwt() is 'The caller''s claims, as PostgREST sets them 
 
 create or replace function auth.uid() returns uuid
 language sql stable
-set search_path = ''
 as $$
   select nullif(
     coalesce(
@@ -44,7 +44,6 @@ comment on function auth.uid() is 'The caller''s account id (claims.sub), or nul
 
 create or replace function auth.role() returns text
 language sql stable
-set search_path = ''
 as $$
   select coalesce(
     nullif(pg_catalog.current_setting('request.jwt.claim.role', true), ''),

@@ -3,11 +3,12 @@
 import type { Db } from '@meshcode/db';
 import type { AddressInfo } from 'node:net';
 import { Signals } from './bus/signals';
+import { DeliveredMarks } from './bus/delivered';
 import { WaitBatcher } from './bus/wait-batcher';
 import { Waiters } from './bus/waiters';
 import { routeModules } from './http/routes';
 import { buildServer } from './http/server';
-import { bindPipeline, Pipeline, type PipelineOptions } from './pipeline/service';
+import { Pipeline, type PipelineOptions } from './pipeline/service';
 import { Feeds } from './realtime/feeds';
 import { RpcExecutor } from './rpc';
 
@@ -26,6 +27,7 @@ export interface HubOptions {
 
 export interface Hub {
   readonly waiters: Waiters;
+  readonly delivered: DeliveredMarks;
   readonly feeds: Feeds;
   readonly signals: Signals;
   listen(port: number, host?: string): Promise<string>;
@@ -39,10 +41,12 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
   const signals = new Signals(
     opts.db,
     {
-      wake: (ids) => waiters.wake(ids),
+      wake: (ids, deliver) => waiters.wake(ids, deliver),
       changed: (ids) => feeds.changed(ids),
+      revoked: () => waiters.revoke(),
       resync: () => {
-        waiters.wake(waiters.heldAgents());
+        // A revocation may have been among the missed notifications.
+        waiters.revoke();
         feeds.pokeAll();
       },
     },
@@ -51,17 +55,15 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
   await signals.start();
   const rpc = new RpcExecutor(opts.db, signals, log);
   const batcher = new WaitBatcher(opts.db, signals);
+  const delivered = new DeliveredMarks(opts.db, signals, log);
   const shutdown = new AbortController();
-  const pipeline = new Pipeline(
-    { db: opts.db, publish: (wake, changed) => signals.publish(wake, changed), log },
-    opts.pipeline,
-  );
-  bindPipeline(shutdown.signal, pipeline);
+  const pipeline = new Pipeline({ db: opts.db, publish: (notes) => signals.publishNotes(notes), log }, opts.pipeline);
   const app = buildServer({
     db: opts.db,
     rpc,
     waiters,
     batcher,
+    delivered,
     feeds,
     signup: opts.signup ?? 'open',
     publicUrl: opts.publicUrl,
@@ -69,6 +71,7 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
     shutdown: shutdown.signal,
     log,
     routes: routeModules,
+    pipeline,
   });
 
   const presence = setInterval(() => {
@@ -83,6 +86,7 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
 
   return {
     waiters,
+    delivered,
     feeds,
     signals,
     async listen(port, host = '127.0.0.1') {
@@ -107,6 +111,7 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
         clearInterval(sweep);
         clearTimeout(cut);
       }
+      await delivered.settled();
       await signals.stop();
     },
   };

@@ -1,11 +1,18 @@
-// Runs one RPC as its caller through mesh.call_as (one statement, one round trip), then publishes the wake-ups
-// and feed changes the transaction noted. Throws HttpError carrying PostgREST's envelope.
+// Runs one RPC as its caller through mesh.call_as (one statement, one round trip), then publishes what the
+// transaction noted (wake-ups, deliveries, feed changes, revocations). Throws HttpError carrying PostgREST's envelope.
 import type { Db } from '@meshcode/db';
+import { parseNotes, type RawNotes } from './bus/notes';
 import type { Signals } from './bus/signals';
 import { fromDbError, httpError } from './http/errors';
 
 interface CallAsRow {
-  r: { result: unknown; wake: string | null; changed: string | null };
+  r: RawNotes & { result: unknown; exp?: number | null };
+}
+
+export interface CallOutcome {
+  result: unknown;
+  /** When the caller's credential expires (epoch ms), or null if it does not. */
+  expiresAt: number | null;
 }
 
 export interface CallOptions {
@@ -28,7 +35,9 @@ export class RpcExecutor {
     const params = [keyHash, fn, JSON.stringify(args), opts.get === true];
     for (let attempt = 1; ; attempt++) {
       try {
-        const res = await this.db.query<CallAsRow>('select mesh.call_as($1, $2, $3::jsonb, $4) as r', params);
+        const res = await this.db.query<CallAsRow>('select mesh.call_as($1, $2, $3::jsonb, $4) as r', params, {
+          prepareAs: 'mesh_call_as',
+        });
         return res.rows[0];
       } catch (err) {
         const code = (err as { code?: string }).code;
@@ -44,6 +53,15 @@ export class RpcExecutor {
     args: Record<string, unknown>,
     opts: CallOptions = {},
   ): Promise<unknown> {
+    return (await this.callWithOutcome(keyHash, fn, args, opts)).result;
+  }
+
+  async callWithOutcome(
+    keyHash: string | null,
+    fn: string,
+    args: Record<string, unknown>,
+    opts: CallOptions = {},
+  ): Promise<CallOutcome> {
     let row: CallAsRow | undefined;
     try {
       row = await this.once(keyHash, fn, args, opts);
@@ -56,8 +74,8 @@ export class RpcExecutor {
       throw mapped;
     }
     if (!row) throw httpError(500, 'XX000', 'internal error');
-    const { result, wake, changed } = row.r;
-    if (wake || changed) this.signals.publish(wake ? wake.split(',') : [], changed ? changed.split(',') : []);
-    return result;
+    const r = row.r;
+    if (r.wake || r.changed || r.revoked) this.signals.publishNotes(parseNotes(r));
+    return { result: r.result, expiresAt: typeof r.exp === 'number' ? r.exp * 1000 : null };
   }
 }

@@ -1,5 +1,15 @@
 export { DbError, toDbError } from './errors';
-export type { Claims, CallAsOptions, Db, DbKind, DbRole, ListenOptions, Queryable, QueryResult } from './types';
+export type {
+  Claims,
+  CallAsOptions,
+  Db,
+  DbKind,
+  DbRole,
+  ListenOptions,
+  Queryable,
+  QueryOptions,
+  QueryResult,
+} from './types';
 export { openDb, type OpenDbOptions } from './open';
 export { postgresDb, type PostgresDb, type PostgresOptions } from './postgres';
 export { pgliteDb } from './pglite';

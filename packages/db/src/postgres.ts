@@ -3,7 +3,7 @@ import pg from 'pg';
 import { DbError, toDbError, wrapDbErrors } from './errors';
 import { pgTypes } from './parsers';
 import { ABORTED_COMMIT, CALL_AS_GET_SQL, CALL_AS_SQL, callerSettings, checkChannel, ReentryGuard } from './shared';
-import type { Claims, Db, ListenOptions, Queryable, QueryResult } from './types';
+import type { Claims, Db, ListenOptions, Queryable, QueryOptions, QueryResult } from './types';
 
 export interface PostgresOptions {
   databaseUrl: string;
@@ -17,8 +17,10 @@ export interface PostgresOptions {
 
 type PgRunner = pg.Pool | pg.PoolClient | pg.Client;
 
-async function run<T>(on: PgRunner, sql: string, params?: unknown[]): Promise<QueryResult<T>> {
-  const r = await wrapDbErrors(on.query(sql, params));
+async function run<T>(on: PgRunner, sql: string, params?: unknown[], opts?: QueryOptions): Promise<QueryResult<T>> {
+  const r = await wrapDbErrors(
+    opts?.prepareAs ? on.query({ name: opts.prepareAs, text: sql, values: params }) : on.query(sql, params),
+  );
   return { rows: r.rows as T[], rowCount: r.rowCount ?? r.rows.length };
 }
 
@@ -262,9 +264,9 @@ export async function postgresDb(opts: PostgresOptions): Promise<PostgresDb> {
 
   const db: PostgresDb = {
     kind: 'postgres',
-    async query(sql, params) {
+    async query(sql, params, opts) {
       guard.check('query');
-      return run(pool, sql, params);
+      return run(pool, sql, params, opts);
     },
     async exec(sql) {
       guard.check('exec');

@@ -18,8 +18,16 @@ export interface QueryResult<T> {
 }
 
 /** What a transaction callback gets: the same session for every call, until the callback settles. */
+export interface QueryOptions {
+  /**
+   * Prepare the statement once per connection under this name (PostgreSQL; ignored by PGlite). Only for fixed SQL
+   * text run very often: it saves parsing and planning it on every call.
+   */
+  prepareAs?: string;
+}
+
 export interface Queryable {
-  query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<QueryResult<T>>;
+  query<T = Record<string, unknown>>(sql: string, params?: unknown[], opts?: QueryOptions): Promise<QueryResult<T>>;
   /** Several statements, no parameters (simple query protocol). */
   exec(sql: string): Promise<void>;
 }

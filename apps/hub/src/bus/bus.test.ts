@@ -145,16 +145,68 @@ describeBackends('bus delivery', (getDb) => {
     expect((await third.next({ limit: 10 })).map((m) => m.body)).toEqual(['m3', 'm4', 'm5']);
   });
 
-  it('a key revoked while its wait is held gets nothing when the wait wakes', async () => {
+  it('a key revoked while its wait is held: the wait ends with 401 at once and gets nothing', async () => {
     const owner = await newMesh(hub.url, 'p', ['a', 'b']);
     const scoped = await owner.client.createKey('p', 'b');
     const { createMeshClient } = await import('@meshcode/client');
     const guest = createMeshClient({ hubUrl: hub.url, apiKey: scoped.key });
-    const waiting = guest.wait({ meshwork: 'p', timeoutSeconds: 20 });
+    const outcome = guest.wait({ meshwork: 'p', timeoutSeconds: 20 }).then(
+      (page) => ({ page }),
+      (err: unknown) => ({ err }),
+    );
     for (let i = 0; i < 500 && hub.hub.waiters.size === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(hub.hub.waiters.size).toBe(1);
     await owner.client.revokeKey(scoped.id);
+    // No message is needed to end it: the revocation itself re-checks every held wait.
+    expect(await outcome).toMatchObject({ err: { status: 401 } });
     await owner.client.send({ meshwork: 'p', from: 'a', to: 'b', body: 'secret after revocation' });
-    await expect(waiting).rejects.toMatchObject({ status: 401 });
+    await expect(guest.wait({ meshwork: 'p', timeoutSeconds: 0 })).rejects.toMatchObject({ status: 401 });
+  });
+
+  it("a wait held past its key's expiry is not answered from a delivery", async () => {
+    const owner = await newMesh(hub.url, 'p', ['a', 'b']);
+    const scoped = await owner.client.createKey('p', 'b', { days: 1 });
+    // Expiring soon is set before the wait starts: nothing is revoked while it is held, only time passes.
+    await getDb().query(`update mesh.api_keys set expires_at = now() + interval '1500 milliseconds' where id = $1`, [
+      scoped.id,
+    ]);
+    const { createMeshClient } = await import('@meshcode/client');
+    const guest = createMeshClient({ hubUrl: hub.url, apiKey: scoped.key });
+    const outcome = guest.wait({ meshwork: 'p', timeoutSeconds: 20 }).then(
+      (page) => ({ page }),
+      (err: unknown) => ({ err }),
+    );
+    for (let i = 0; i < 500 && hub.hub.waiters.size === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, 1800));
+    await owner.client.send({ meshwork: 'p', from: 'a', to: 'b', body: 'after expiry' });
+    expect(await outcome).toMatchObject({ err: { status: 401 } });
+  });
+
+  it('a wait answered from the delivery returns exactly what reading the inbox returns, and shows the agent working', async () => {
+    const owner = await newMesh(hub.url, 'p', ['a', 'b']);
+    const first = await owner.client.send({ meshwork: 'p', from: 'a', to: 'b', body: 'earlier' });
+    const before = await owner.client.wait({ meshwork: 'p', agent: 'b', timeoutSeconds: 0 });
+    const answered = hub.hub.delivered.count;
+    const waiting = owner.client.wait({ meshwork: 'p', agent: 'b', afterSeq: before.last_seq, timeoutSeconds: 20 });
+    for (let i = 0; i < 500 && hub.hub.waiters.size === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    await owner.client.send({
+      meshwork: 'p',
+      from: 'a',
+      to: 'b',
+      body: 'with everything',
+      kind: 'ask',
+      threadId: first.thread_id,
+      deadlineSeconds: 600,
+      data: { pr: 7, labels: ['x'] },
+    });
+    const fast = await waiting;
+    expect(hub.hub.delivered.count).toBe(answered + 1);
+    const reread = await owner.client.wait({ meshwork: 'p', agent: 'b', afterSeq: before.last_seq, timeoutSeconds: 0 });
+    expect(fast).toEqual(reread);
+    expect(fast.messages.map((m) => m.body)).toEqual(['with everything']);
+    await hub.hub.delivered.settled();
+    const board = await owner.client.status('p');
+    expect(board.agents.find((x) => x.name === 'b')?.status).toBe('working');
   });
 
   it('many woken waits are answered together (one broadcast, 40 waiters)', async () => {
@@ -166,6 +218,7 @@ describeBackends('bus delivery', (getDb) => {
     await owner.client.send({ meshwork: 'p', from: 'lead', to: '*', body: 'all hands' });
     const results = await Promise.all(waits);
     for (const r of results) expect(r.messages.map((m) => [m.seq, m.body])).toEqual([[1, 'all hands']]);
+    await hub.hub.delivered.settled();
     const board = await owner.client.status('p');
     expect(board.agents.filter((x) => x.status === 'working').length).toBe(names.length);
   });

@@ -1,7 +1,10 @@
 // mc_wait and mc_wait_reply held by the hub: query; if nothing, register the waiter, query again (no lost
 // wake-up), then sleep until a wake, the deadline or the client leaving; repeat until something arrives.
-// Re-reads after registration go through the WaitBatcher when the spec allows it.
+// Re-reads after registration go through the WaitBatcher when the spec allows it. A wake-up that carries the committed
+// messages right after the waiter's last page answers it without a re-read (pageFromDeliveries).
 import type { RpcExecutor } from '../rpc';
+import type { DeliveredMarks } from './delivered';
+import type { Delivery } from './notes';
 import type { WaitBatcher } from './wait-batcher';
 import type { Waiters } from './waiters';
 
@@ -58,6 +61,39 @@ export interface LongPollDeps {
   rpc: RpcExecutor;
   waiters: Waiters;
   batcher: WaitBatcher;
+  delivered: DeliveredMarks;
+}
+
+interface InboxPage {
+  agent: string;
+  agent_id: string;
+  cursor: number;
+  messages: unknown[];
+  last_seq: number;
+  has_more: boolean;
+}
+
+/**
+ * The page a re-read would return, built from deliveries when they continue the inbox right after the last page:
+ * seqs last_seq+1, last_seq+2, ... with nothing missing and no more than the limit. Otherwise undefined (re-read).
+ */
+export function pageFromDeliveries(last: InboxPage, deliveries: Delivery[], limit: number): InboxPage | undefined {
+  const fresh = deliveries.filter((d) => d.seq > last.last_seq).sort((a, b) => a.seq - b.seq);
+  if (fresh.length === 0 || fresh.length > limit) return undefined;
+  for (let i = 0; i < fresh.length; i++) if (fresh[i]!.seq !== last.last_seq + 1 + i) return undefined;
+  return {
+    agent: last.agent,
+    agent_id: last.agent_id,
+    cursor: last.cursor,
+    messages: fresh.map((d) => ({ seq: d.seq, ...d.message })),
+    last_seq: fresh.at(-1)!.seq,
+    has_more: false,
+  };
+}
+
+/** Where a caller's previous wait of this kind was registered: same key, same project and agent arguments. */
+function hintKey(fn: string, keyHash: string, args: Record<string, unknown>): string {
+  return `${fn}\n${keyHash}\n${JSON.stringify(args.p_meshwork ?? null)}\n${JSON.stringify(args.p_agent ?? null)}`;
 }
 
 export async function longPoll(
@@ -68,36 +104,70 @@ export async function longPoll(
   signal: AbortSignal,
 ): Promise<unknown> {
   const deadline = Date.now() + timeoutSeconds(args) * 1000;
-  const first = await deps.rpc.call(keyHash, spec.fn, args);
-  if (spec.ready(first) || Date.now() >= deadline) return first;
-  const agentId = spec.agentId(first);
-  if (!agentId) return first;
-
-  const cursor = (first as WaitShape).cursor;
-  const reread =
-    spec.batched && keyHash !== null && typeof cursor === 'number'
-      ? () => deps.batcher.read({ keyHash, agentId, after: cursor, limit: numericLimit(args) })
-      : () => deps.rpc.call(keyHash, spec.fn, args);
+  // The key is checked by the first call; deliveries may skip re-checking it until a revocation happens after this.
+  let checkedEpoch = deps.waiters.epoch;
 
   let woken = false;
+  let needRead = false;
+  let delivered: Delivery[] = [];
   let release: (() => void) | null = null;
-  const onWake = () => {
+  const onWake = (deliveries?: Delivery[]) => {
     woken = true;
+    if (deliveries) delivered.push(...deliveries);
+    else needRead = true;
     release?.();
   };
-  const unregister = deps.waiters.register(agentId, onWake);
+
+  // Register under the agent this caller's previous wait resolved to BEFORE the first read: whatever commits after
+  // that read then wakes us, so the second read that registering afterwards needs (no lost wake-up) is saved. The
+  // first read says which agent it really is; on a mismatch everything heard so far is dropped and we register again.
+  const hint = keyHash !== null && timeoutSeconds(args) > 0 ? hintKey(spec.fn, keyHash, args) : null;
+  const hinted = hint ? deps.waiters.hint(hint) : undefined;
+  let unregister = hinted ? deps.waiters.register(hinted, onWake) : () => undefined;
   try {
-    let result = await reread();
+    const { result: first, expiresAt } = await deps.rpc.callWithOutcome(keyHash, spec.fn, args);
+    if (spec.ready(first) || Date.now() >= deadline) return first;
+    const agentId = spec.agentId(first);
+    if (!agentId) return first;
+    if (hint) deps.waiters.remember(hint, agentId);
+
+    const cursor = (first as WaitShape).cursor;
+    const batched = spec.batched && keyHash !== null && typeof cursor === 'number';
+    const limit = Math.min(Math.max(numericLimit(args) ?? 100, 1), 500);
+    const reread = batched
+      ? () => deps.batcher.read({ keyHash, agentId, after: cursor, limit: numericLimit(args) })
+      : () => deps.rpc.call(keyHash, spec.fn, args);
+    /** A full re-read; the batched one checks the key again, so deliveries after it may be trusted again. */
+    const readChecked = async (): Promise<unknown> => {
+      const epoch = deps.waiters.epoch;
+      needRead = false;
+      delivered = [];
+      const r = await reread();
+      if (batched) checkedEpoch = epoch;
+      return r;
+    };
+
+    let result: unknown = first;
+    if (hinted !== agentId) {
+      unregister();
+      woken = false;
+      needRead = false;
+      delivered = [];
+      unregister = deps.waiters.register(agentId, onWake);
+      result = await readChecked();
+    }
     while (!spec.ready(result) && !signal.aborted) {
       const left = deadline - Date.now();
       if (left <= 0) break;
       if (!woken) {
+        deps.waiters.sleeping(1);
         await new Promise<void>((resolve) => {
           const timer = setTimeout(done, left);
           function done() {
             clearTimeout(timer);
             signal.removeEventListener('abort', done);
             release = null;
+            deps.waiters.sleeping(-1);
             resolve();
           }
           release = done;
@@ -106,7 +176,16 @@ export async function longPoll(
       }
       if (signal.aborted || !woken) break; // client gone, or deadline reached
       woken = false;
-      result = await reread();
+      const page =
+        batched && !needRead && deps.waiters.epoch === checkedEpoch && (expiresAt === null || Date.now() < expiresAt)
+          ? pageFromDeliveries(result as InboxPage, delivered, limit)
+          : undefined;
+      delivered = [];
+      if (page) {
+        deps.delivered.mark(agentId, page.last_seq);
+        return page;
+      }
+      result = await readChecked();
     }
     return result;
   } finally {

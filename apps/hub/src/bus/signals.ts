@@ -1,15 +1,19 @@
-// Cross-hub signals. After a commit the hub wakes its own waiters at once; other hubs on the same database learn
-// through one NOTIFY channel, sent outside the message transaction and coalesced: while one NOTIFY is in flight,
-// later wake-ups accumulate and go out together in the next.
+// Cross-hub signals. After a commit the hub wakes its own waiters at once (handing them the committed messages);
+// other hubs on the same database learn through one NOTIFY channel, sent outside the message transaction and
+// coalesced: while one NOTIFY is in flight, later wake-ups accumulate and go out together in the next. Deliveries stay
+// local (other hubs' waiters re-read their inbox); wake-ups, changed feeds and revocations cross.
 import { randomUUID } from 'node:crypto';
 import type { Db } from '@meshcode/db';
+import type { Notes } from './notes';
 
 export const CHANNEL = 'meshcode_signals';
 const MAX_PAYLOAD = 7800; // NOTIFY payloads must stay under 8000 bytes
 
 export interface SignalHandlers {
-  wake(agentIds: string[]): void;
+  wake(agentIds: string[], deliver?: Notes['deliver']): void;
   changed(meshworkIds: string[]): void;
+  /** A credential may have ended somewhere: re-check every held long-poll. */
+  revoked(): void;
   /** Notifications may have been missed (the LISTEN connection dropped): re-check everything held. */
   resync(): void;
 }
@@ -18,6 +22,7 @@ export class Signals {
   readonly hubId = randomUUID().slice(0, 8);
   private pendingWake = new Set<string>();
   private pendingChanged = new Set<string>();
+  private pendingRevoked = false;
   private inFlight: Promise<void> | null = null;
   private unlisten: (() => Promise<void>) | null = null;
 
@@ -45,24 +50,32 @@ export class Signals {
     this.unlisten = null;
   }
 
-  /** Called with what an RPC's transaction noted, after it committed. */
-  publish(wake: string[], changed: string[]): void {
-    if (wake.length) this.local.wake(wake);
+  /** Called with what a transaction noted, after it committed. */
+  publish(wake: string[], changed: string[], extra: Partial<Pick<Notes, 'deliver' | 'revoked'>> = {}): void {
+    if (extra.revoked) this.local.revoked();
+    if (wake.length) this.local.wake(wake, extra.deliver);
     if (changed.length) this.local.changed(changed);
     if (!this.crossHub) return;
     for (const id of wake) this.pendingWake.add(id);
     for (const id of changed) this.pendingChanged.add(id);
+    if (extra.revoked) this.pendingRevoked = true;
     if (!this.inFlight) this.inFlight = this.flush();
+  }
+
+  publishNotes(notes: Notes): void {
+    this.publish(notes.wake, notes.changed, notes);
   }
 
   private async flush(): Promise<void> {
     try {
-      while (this.pendingWake.size || this.pendingChanged.size) {
+      while (this.pendingWake.size || this.pendingChanged.size || this.pendingRevoked) {
         const wake = [...this.pendingWake];
         const changed = [...this.pendingChanged];
+        const revoked = this.pendingRevoked;
         this.pendingWake.clear();
         this.pendingChanged.clear();
-        for (const payload of this.encode(wake, changed)) {
+        this.pendingRevoked = false;
+        for (const payload of this.encode(wake, changed, revoked)) {
           await this.db.notify(CHANNEL, payload);
         }
       }
@@ -73,13 +86,15 @@ export class Signals {
     }
   }
 
-  private encode(wake: string[], changed: string[]): string[] {
+  private encode(wake: string[], changed: string[], revoked: boolean): string[] {
     const out: string[] = [];
     let w: string[] = [];
     let c: string[] = [];
+    let r = revoked;
     let size = 0;
     const emit = () => {
-      if (w.length || c.length) out.push(`${this.hubId}|${w.join(',')}|${c.join(',')}`);
+      if (w.length || c.length || r) out.push(`${this.hubId}|${w.join(',')}|${c.join(',')}|${r ? 'r' : ''}`);
+      r = false;
       w = [];
       c = [];
       size = 0;
@@ -99,10 +114,11 @@ export class Signals {
   }
 
   private receive(payload: string): void {
-    const [from, wake = '', changed = ''] = payload.split('|');
+    const [from, wake = '', changed = '', revoked = ''] = payload.split('|');
     if (from === this.hubId) return;
     const w = wake ? wake.split(',') : [];
     const c = changed ? changed.split(',') : [];
+    if (revoked === 'r') this.local.revoked();
     if (w.length) this.local.wake(w);
     if (c.length) this.local.changed(c);
   }

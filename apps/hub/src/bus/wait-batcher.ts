@@ -61,7 +61,9 @@ export class WaitBatcher {
         after: p.item.after,
         limit: p.item.limit ?? null,
       }));
-      const res = await this.db.query<BatchRow>('select mesh.wait_batch($1::jsonb) as r', [JSON.stringify(payload)]);
+      const res = await this.db.query<BatchRow>('select mesh.wait_batch($1::jsonb) as r', [JSON.stringify(payload)], {
+        prepareAs: 'mesh_wait_batch',
+      });
       row = res.rows[0];
     } catch (err) {
       const mapped = fromDbError(err, false);

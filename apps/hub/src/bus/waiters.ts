@@ -1,9 +1,41 @@
 // In-process registry of long-polls waiting on an agent's inbox. Holds no DB connection: a waiter is a callback.
+import type { Delivery } from './notes';
+
+/** Called on a wake-up: with the messages committed to this agent's inbox when the hub has them, else without. */
+export type Wake = (deliveries?: Delivery[]) => void;
+
+const MAX_HINTS = 100_000;
+
 export class Waiters {
-  private readonly byAgent = new Map<string, Set<() => void>>();
+  private readonly byAgent = new Map<string, Set<Wake>>();
+  private readonly hints = new Map<string, string>();
+  private revocations = 0;
+  private sleepers = 0;
+
+  /** Long-polls that have read their inbox and sleep until a wake-up (the rest are still reading). */
+  get asleep(): number {
+    return this.sleepers;
+  }
+
+  /** Brackets a long-poll's sleep (for /health: how many waits are ready to be answered). */
+  sleeping(delta: 1 | -1): void {
+    this.sleepers += delta;
+  }
+
+  /** The agent id a caller's previous wait resolved to (a hint only: the first read says which agent it really is). */
+  hint(key: string): string | undefined {
+    return this.hints.get(key);
+  }
+
+  remember(key: string, agentId: string): void {
+    if (this.hints.get(key) === agentId) return;
+    this.hints.delete(key);
+    this.hints.set(key, agentId);
+    if (this.hints.size > MAX_HINTS) this.hints.delete(this.hints.keys().next().value!);
+  }
 
   /** Register before the catch-up query (no lost wake-up); call the returned function to unregister. */
-  register(agentId: string, wake: () => void): () => void {
+  register(agentId: string, wake: Wake): () => void {
     let set = this.byAgent.get(agentId);
     if (!set) {
       set = new Set();
@@ -18,17 +50,32 @@ export class Waiters {
     };
   }
 
-  wake(agentIds: Iterable<string>): number {
+  wake(agentIds: Iterable<string>, deliver?: ReadonlyMap<string, Delivery[]>): number {
     let woken = 0;
     for (const id of agentIds) {
       const set = this.byAgent.get(id);
       if (!set) continue;
+      const deliveries = deliver?.get(id);
       for (const fn of [...set]) {
-        fn();
+        fn(deliveries);
         woken++;
       }
     }
     return woken;
+  }
+
+  /**
+   * A credential may have ended: every held wait re-reads through the key check. A wait may take messages from a
+   * delivery (skipping that check) only while no revocation happened since its key was last checked.
+   */
+  revoke(): void {
+    this.revocations++;
+    this.wake(this.heldAgents());
+  }
+
+  /** Count of revocations seen; compare before and after to know whether one happened in between. */
+  get epoch(): number {
+    return this.revocations;
   }
 
   /** Agents that currently have a long-poll held here (kept "seen" by the presence refresher). */

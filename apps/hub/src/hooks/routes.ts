@@ -7,7 +7,7 @@ import { parseDefinition, redactDeep, workerSpec } from '@meshcode/worker';
 import { keyHashFromHeaders } from '../auth';
 import { HttpError, httpError } from '../http/errors';
 import type { ServerDeps } from '../http/server';
-import { boundPipeline, type Pipeline } from '../pipeline/service';
+import type { Pipeline } from '../pipeline/service';
 import { HOOK_BODY_LIMIT, receiveDelivery } from './intake';
 
 function argsOf(req: FastifyRequest): Record<string, unknown> {
@@ -29,7 +29,7 @@ export function newWebhookSecret(source: string): string {
 }
 
 function requirePipeline(deps: ServerDeps): Pipeline {
-  const pipeline = boundPipeline(deps.shutdown);
+  const pipeline = deps.pipeline;
   if (!pipeline) throw httpError(503, 'PGRST503', 'the pipeline is not running on this hub', 'start it with createHub');
   return pipeline;
 }
@@ -143,7 +143,7 @@ export function registerHookRoutes(app: FastifyInstance, deps: ServerDeps): void
 
   app.post('/rest/v1/rpc/mc_worker_report', async (req, reply) => {
     const result = await deps.rpc.call(keyHashFromHeaders(req.headers), 'mc_worker_report', argsOf(req));
-    boundPipeline(deps.shutdown)?.poke('results');
+    deps.pipeline?.poke('results');
     return json(reply, 200, result);
   });
 }

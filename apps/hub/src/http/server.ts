@@ -3,8 +3,10 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import type { Db } from '@meshcode/db';
 import { keyHashFromHeaders } from '../auth';
 import { longPoll, WAIT_SPECS } from '../bus/long-poll';
+import type { DeliveredMarks } from '../bus/delivered';
 import type { WaitBatcher } from '../bus/wait-batcher';
 import type { Waiters } from '../bus/waiters';
+import type { Pipeline } from '../pipeline/service';
 import type { Feeds } from '../realtime/feeds';
 import { rpcFeedSource } from '../realtime/feeds';
 import type { RpcExecutor } from '../rpc';
@@ -22,6 +24,8 @@ export interface ServerDeps {
   rpc: RpcExecutor;
   waiters: Waiters;
   batcher: WaitBatcher;
+  /** Presence for long-polls answered from a delivery, written after the answer. */
+  delivered: DeliveredMarks;
   feeds: Feeds;
   signup: 'open' | 'closed';
   version: string;
@@ -31,6 +35,8 @@ export interface ServerDeps {
   routes?: RouteModule[];
   /** The dashboard's origin for links the hub hands out (MESHCODE_PUBLIC_URL); default: the request's origin. */
   publicUrl?: string;
+  /** The webhook pipeline (intake, secret and token encryption, report wake-ups); its routes answer 503 without it. */
+  pipeline?: Pipeline;
 }
 
 const CORS_HEADERS = {
@@ -127,6 +133,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     database: deps.db.kind,
     version: deps.version,
     waiters: deps.waiters.size,
+    waiting: deps.waiters.asleep,
     feeds: deps.feeds.size,
   }));
 

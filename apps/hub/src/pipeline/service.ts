@@ -22,6 +22,7 @@ import { applyPolicy, DENY_ALL, describeDecision } from './policy';
 import { GITHUB_API_URL, githubClient } from './providers/github';
 import { GITLAB_API_URL, gitlabClient } from './providers/gitlab';
 import type { DueEffect, ProviderClient } from './providers/types';
+import { parseNotes, type Notes, type RawNotes } from '../bus/notes';
 
 export interface PipelineOptions {
   /** MESHCODE_HOME: where master.key is kept when no masterKey is given. */
@@ -48,13 +49,8 @@ export interface PipelineOptions {
 export interface PipelineDeps {
   db: Db;
   /** Wake agents and mark meshwork feeds changed after a commit (the hub's Signals). */
-  publish(wake: string[], changed: string[]): void;
+  publish(notes: Notes): void;
   log(line: string): void;
-}
-
-interface HubNotes {
-  wake?: string | null;
-  changed?: string | null;
 }
 
 interface ExpiredRow {
@@ -200,14 +196,12 @@ export class Pipeline {
   async call<T>(sql: string, params: unknown[]): Promise<T> {
     const res = await this.deps.db.query<{ r: T }>(sql, params);
     const r = res.rows[0]?.r as T;
-    if (r && typeof r === 'object' && !Array.isArray(r)) this.publishNotes(r as HubNotes);
+    if (r && typeof r === 'object' && !Array.isArray(r)) this.publishNotes(r as RawNotes);
     return r;
   }
 
-  publishNotes(notes: HubNotes): void {
-    const wake = notes.wake ? notes.wake.split(',') : [];
-    const changed = notes.changed ? notes.changed.split(',') : [];
-    if (wake.length || changed.length) this.deps.publish(wake, changed);
+  publishNotes(raw: RawNotes): void {
+    if (raw.wake || raw.changed || raw.revoked) this.deps.publish(parseNotes(raw));
   }
 
   providerClient(
@@ -376,15 +370,4 @@ export class Pipeline {
       ]);
     }
   }
-}
-
-// The hooks route module finds its hub's pipeline through the hub's shutdown signal (one per hub).
-const bound = new WeakMap<object, Pipeline>();
-
-export function bindPipeline(key: object, pipeline: Pipeline): void {
-  bound.set(key, pipeline);
-}
-
-export function boundPipeline(key: object): Pipeline | undefined {
-  return bound.get(key);
 }

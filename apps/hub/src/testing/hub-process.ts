@@ -23,17 +23,37 @@ export interface HubProcess {
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
-export async function spawnHub(env: Record<string, string>, port?: number): Promise<HubProcess> {
+export interface SpawnHubOptions {
+  /** Variables of this process the hub must not inherit (e.g. DATABASE_URL, so a test never touches a real database). */
+  unset?: string[];
+  /** The hub's working directory (default: this process's); `--import tsx` resolves from it. */
+  cwd?: string;
+  /** How long to wait for "listening on" (default 60 s). */
+  startTimeoutMs?: number;
+}
+
+export async function spawnHub(
+  env: Record<string, string>,
+  port?: number,
+  options: SpawnHubOptions = {},
+): Promise<HubProcess> {
   const p = port ?? (await freePort());
+  const inherited: NodeJS.ProcessEnv = { ...process.env };
+  for (const name of options.unset ?? []) delete inherited[name];
   const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
-    env: { ...process.env, ...env, PORT: String(p), HOST: '127.0.0.1' },
+    env: { ...inherited, ...env, PORT: String(p), HOST: '127.0.0.1' },
     stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: options.cwd,
   });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const startTimeoutMs = options.startTimeoutMs ?? 60_000;
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`hub did not start in 60 s:\n${out}`)), 60_000);
+    const timer = setTimeout(
+      () => reject(new Error(`hub did not start in ${startTimeoutMs / 1000} s:\n${out}`)),
+      startTimeoutMs,
+    );
     const check = () => {
       if (out.includes('listening on')) {
         clearTimeout(timer);
