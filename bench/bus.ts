@@ -116,8 +116,7 @@ async function latency(hub: HubProcess, key: string, n: number) {
       p_after_seq: cursor,
       p_timeout_seconds: 10,
     });
-    await new Promise((r) => setImmediate(r));
-    await new Promise((r) => setTimeout(r, 1)); // let the wait register
+    await heldAtLeast(hub, 1); // an agent idling on the bus: its wait has read its inbox and sleeps
     const t0 = performance.now();
     await rpc(hub.url, key, 'mc_send', { p_meshwork: 'bench', p_from: 'a0', p_to: 'a1', p_body: `ping ${i}` });
     const res = (await waiting) as { messages: { seq: number }[] };

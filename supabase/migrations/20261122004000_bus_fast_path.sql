@@ -460,3 +460,126 @@ revoke all on function mesh.inbox_cascade() from public;
 
 create trigger agents_inbox_cascade before delete on mesh.agents for each row execute function mesh.inbox_cascade();
 create trigger messages_inbox_cascade before delete on mesh.messages for each row execute function mesh.inbox_cascade();
+
+-- The pipeline's table-reading SQL helpers, as PL/pgSQL for the same reason (the results poll was re-planning a
+-- five-table join every time it ran). Same queries, same results.
+
+create or replace function mesh.hook_target(p_meshwork uuid, p_source text)
+returns jsonb
+language plpgsql stable
+set search_path = ''
+as $$
+begin
+  return (
+    select pg_catalog.jsonb_build_object('meshwork_id', m.id, 'meshwork', m.name,
+        'secret', m.settings -> 'webhooks' -> p_source ->> 'secret',
+        'workers', coalesce((select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('id', a.id, 'name', a.name, 'enabled', w.enabled,
+            'definition', w.definition) order by a.name)
+          from mesh.workers w join mesh.agents a on a.id = w.agent_id where w.meshwork_id = m.id), '[]'::jsonb))
+      from mesh.meshworks m where m.id = p_meshwork
+  );
+end
+$$;
+
+create or replace function mesh.worker_json(w mesh.workers, a mesh.agents)
+returns jsonb
+language plpgsql stable
+as $$
+begin
+  return (
+    select pg_catalog.jsonb_build_object(
+        'name', a.name, 'agent_id', a.id, 'driver', w.spec ->> 'driver', 'model', w.spec ->> 'model',
+        'description', w.spec ->> 'description', 'enabled', w.enabled,
+        'state', case when not w.enabled then 'stopped'
+                      when (w.spec -> 'limits' ->> 'daily_cost_usd') is not null
+                           and (select coalesce(pg_catalog.sum(c.cost_usd), 0) from mesh.cost_ledger c
+                                 where c.worker_id = a.id and c.day = mesh.utc_today()) >= (w.spec -> 'limits' ->> 'daily_cost_usd')::numeric
+                        then 'capped'
+                      when mesh.presence(a.status, a.last_seen_at) = 'offline' then 'offline'
+                      when exists (select 1 from mesh.tasks t where t.lease_owner = a.id and t.status in ('claimed', 'in_progress')
+                                    and t.lease_expires_at > pg_catalog.now()) then 'busy'
+                      else 'online' end,
+        'status', mesh.presence(a.status, a.last_seen_at), 'status_detail', a.status_detail,
+        'last_seen_at', a.last_seen_at, 'host', a.session_host,
+        'events', coalesce(w.spec -> 'events', '[]'::jsonb),
+        'limits', coalesce(w.spec -> 'limits', '{}'::jsonb),
+        'cost_today_usd', (select coalesce(pg_catalog.sum(c.cost_usd), 0)::float8 from mesh.cost_ledger c
+                            where c.worker_id = a.id and c.day = mesh.utc_today()),
+        'cost_cap_usd', (w.spec -> 'limits' ->> 'daily_cost_usd')::float8,
+        'tokens_today', (select pg_catalog.jsonb_build_object('input', coalesce(pg_catalog.sum(c.input_tokens), 0),
+                                  'output', coalesce(pg_catalog.sum(c.output_tokens), 0))
+                           from mesh.cost_ledger c where c.worker_id = a.id and c.day = mesh.utc_today()),
+        'active_tasks', (select pg_catalog.count(*) from mesh.tasks t where t.assignee_id = a.id
+                          and t.status in ('open', 'claimed', 'in_progress', 'blocked')),
+        'done_today', (select pg_catalog.count(*) from mesh.tasks t where t.assignee_id = a.id and t.status = 'done'
+                        and t.updated_at >= mesh.utc_today()::timestamp at time zone 'utc'),
+        'failed_today', (select pg_catalog.count(*) from mesh.tasks t where t.assignee_id = a.id and t.status in ('dead', 'failed')
+                          and t.updated_at >= mesh.utc_today()::timestamp at time zone 'utc'),
+        'schedules', coalesce((select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('id', s.id, 'cron', s.cron, 'timezone', s.timezone,
+            'next_run_at', s.next_run_at, 'last_run_at', s.last_run_at, 'last_outcome', s.last_outcome,
+            'runs_today', case when s.runs_day = mesh.utc_today() then s.runs_today else 0 end,
+            'max_runs_per_day', s.max_runs_per_day, 'consecutive_errors', s.consecutive_errors,
+            'paused', s.paused_at is not null, 'pause_reason', s.pause_reason) order by s.entry_index)
+          from mesh.schedules s where s.worker_id = a.id), '[]'::jsonb),
+        'created_at', w.created_at, 'updated_at', w.updated_at)
+  );
+end
+$$;
+
+create or replace function mesh.pipeline_expired(p_limit int)
+returns jsonb
+language plpgsql stable
+set search_path = ''
+as $$
+begin
+  return (
+    select coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('task_id', t.id, 'meshwork_id', t.meshwork_id, 'attempts', t.attempts,
+          'max_attempts', t.max_attempts, 'worker', a.name, 'lease_expires_at', t.lease_expires_at)), '[]'::jsonb)
+      from (select t.* from mesh.tasks t
+             where t.status in ('claimed', 'in_progress') and t.lease_expires_at < pg_catalog.now()
+             order by t.lease_expires_at limit p_limit) t
+      join mesh.agents a on a.id = t.lease_owner and a.kind = 'worker'
+  );
+end
+$$;
+
+create or replace function mesh.pipeline_results(p_limit int)
+returns jsonb
+language plpgsql stable
+set search_path = ''
+as $$
+begin
+  return (
+    select coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('task_id', r.task_id, 'meshwork_id', r.meshwork_id,
+          'event_id', r.event_id, 'stage', r.stage, 'status', t.status, 'task_result', t.result, 'result', r.result,
+          'context', r.context, 'worker', a.name, 'worker_id', r.worker_id, 'definition', w.definition,
+          'event', e.event, 'action', e.action, 'source', e.source)), '[]'::jsonb)
+      from (select r.* from mesh.runs r join mesh.tasks t on t.id = r.task_id
+             where r.stage = 'result'
+                or (r.stage in ('ready', 'running', 'retry') and t.status in ('done', 'failed', 'cancelled', 'dead'))
+             order by r.updated_at limit p_limit) r
+      join mesh.tasks t on t.id = r.task_id
+      left join mesh.agents a on a.id = r.worker_id
+      left join mesh.workers w on w.agent_id = r.worker_id
+      left join mesh.events e on e.id = r.event_id
+  );
+end
+$$;
+
+create or replace function mesh.schedules_due(p_limit int)
+returns jsonb
+language plpgsql stable
+set search_path = ''
+as $$
+begin
+  return (
+    select coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('id', s.id, 'meshwork_id', s.meshwork_id, 'worker', a.name,
+          'cron', s.cron, 'timezone', s.timezone, 'prompt', s.prompt, 'next_run_at', s.next_run_at)), '[]'::jsonb)
+      from (select s.* from mesh.schedules s
+             where s.paused_at is null and (s.next_run_at is null or s.next_run_at <= pg_catalog.now())
+             order by s.next_run_at nulls first limit p_limit) s
+      join mesh.agents a on a.id = s.worker_id
+      join mesh.workers w on w.agent_id = s.worker_id and w.enabled
+  );
+end
+$$;
