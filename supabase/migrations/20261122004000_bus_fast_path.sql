@@ -320,7 +320,7 @@ begin
     'wake', nullif(pg_catalog.current_setting('mesh.wake', true), ''),
     'changed', nullif(pg_catalog.current_setting('mesh.changed', true), ''),
     'deliver', nullif(pg_catalog.current_setting('mesh.deliver', true), ''),
-    'revoked', pg_catalog.current_setting('mesh.revoked', true) = '1',
+    'revoked', coalesce(pg_catalog.current_setting('mesh.revoked', true), '') = '1',
     'exp', v_claims -> 'exp');
 end
 $$;
@@ -337,7 +337,7 @@ as $$
     'wake', nullif(pg_catalog.current_setting('mesh.wake', true), ''),
     'changed', nullif(pg_catalog.current_setting('mesh.changed', true), ''),
     'deliver', nullif(pg_catalog.current_setting('mesh.deliver', true), ''),
-    'revoked', pg_catalog.current_setting('mesh.revoked', true) = '1')
+    'revoked', coalesce(pg_catalog.current_setting('mesh.revoked', true), '') = '1')
 $$;
 comment on function mesh.hub_result(jsonb) is 'Add what this transaction noted for the hub to do after commit (wake, changed, deliver, revoked).';
 

@@ -145,17 +145,37 @@ describeBackends('bus delivery', (getDb) => {
     expect((await third.next({ limit: 10 })).map((m) => m.body)).toEqual(['m3', 'm4', 'm5']);
   });
 
-  it('a key revoked while its wait is held: the wait ends with 401 at once and gets nothing', async () => {
-    const owner = await newMesh(hub.url, 'p', ['a', 'b']);
-    const scoped = await owner.client.createKey('p', 'b');
+  /** A scoped key's wait on project p, returned once the hub holds it asleep; its outcome is {page} or {err}. */
+  async function heldGuestWait(key: string) {
     const { createMeshClient } = await import('@meshcode/client');
-    const guest = createMeshClient({ hubUrl: hub.url, apiKey: scoped.key });
+    const guest = createMeshClient({ hubUrl: hub.url, apiKey: key });
     const outcome = guest.wait({ meshwork: 'p', timeoutSeconds: 20 }).then(
       (page) => ({ page }),
       (err: unknown) => ({ err }),
     );
-    for (let i = 0; i < 500 && hub.hub.waiters.size === 0; i++) await new Promise((r) => setTimeout(r, 10));
-    expect(hub.hub.waiters.size).toBe(1);
+    for (let i = 0; i < 500 && hub.hub.waiters.asleep === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(hub.hub.waiters.asleep).toBe(1);
+    return { guest, outcome };
+  }
+
+  it("a wait for an agent removed and added again under the same name gets the new agent's messages only", async () => {
+    const owner = await newMesh(hub.url, 'p', ['a', 'b']);
+    // The first wait teaches the hub where this caller's waits for p/b register.
+    await owner.client.send({ meshwork: 'p', from: 'a', to: 'b', body: 'to the old b' });
+    expect((await owner.client.wait({ meshwork: 'p', agent: 'b', timeoutSeconds: 5 })).messages).toHaveLength(1);
+    await owner.client.removeAgent('p', 'b');
+    await owner.client.addAgent('p', 'b');
+    const waiting = owner.client.wait({ meshwork: 'p', agent: 'b', timeoutSeconds: 20 });
+    for (let i = 0; i < 500 && hub.hub.waiters.asleep === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    await owner.client.send({ meshwork: 'p', from: 'a', to: 'b', body: 'to the new b' });
+    const got = await waiting;
+    expect(got.messages.map((m) => [m.seq, m.body])).toEqual([[1, 'to the new b']]);
+  });
+
+  it('a key revoked while its wait is held: the wait ends with 401 at once and gets nothing', async () => {
+    const owner = await newMesh(hub.url, 'p', ['a', 'b']);
+    const scoped = await owner.client.createKey('p', 'b');
+    const { guest, outcome } = await heldGuestWait(scoped.key);
     await owner.client.revokeKey(scoped.id);
     // No message is needed to end it: the revocation itself re-checks every held wait.
     expect(await outcome).toMatchObject({ err: { status: 401 } });
@@ -170,13 +190,7 @@ describeBackends('bus delivery', (getDb) => {
     await getDb().query(`update mesh.api_keys set expires_at = now() + interval '1500 milliseconds' where id = $1`, [
       scoped.id,
     ]);
-    const { createMeshClient } = await import('@meshcode/client');
-    const guest = createMeshClient({ hubUrl: hub.url, apiKey: scoped.key });
-    const outcome = guest.wait({ meshwork: 'p', timeoutSeconds: 20 }).then(
-      (page) => ({ page }),
-      (err: unknown) => ({ err }),
-    );
-    for (let i = 0; i < 500 && hub.hub.waiters.size === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    const { outcome } = await heldGuestWait(scoped.key);
     await new Promise((r) => setTimeout(r, 1800));
     await owner.client.send({ meshwork: 'p', from: 'a', to: 'b', body: 'after expiry' });
     expect(await outcome).toMatchObject({ err: { status: 401 } });

@@ -56,6 +56,23 @@ describeBackends('two hubs, one database', (_getDb, backend) => {
     expect((await back).messages.map((m) => m.body)).toEqual(['pong']);
   });
 
+  it('a key revoked through hub 1 ends its wait held by hub 2 at once', async () => {
+    const [h1, h2] = hubs as [HubFixture, HubFixture];
+    const owner = await newMesh(h1.url, 'rv', ['a', 'b']);
+    const scoped = await owner.client.createKey('rv', 'b');
+    const { createMeshClient } = await import('@meshcode/client');
+    const guest = createMeshClient({ hubUrl: h2.url, apiKey: scoped.key });
+    const outcome = guest.wait({ meshwork: 'rv', timeoutSeconds: 20 }).then(
+      () => 'answered',
+      (err: unknown) => (err as { status?: number }).status,
+    );
+    await until(() => h2.hub.waiters.asleep === 1);
+    const t0 = Date.now();
+    await owner.client.revokeKey(scoped.id);
+    expect(await outcome).toBe(401);
+    expect(Date.now() - t0).toBeLessThan(5000); // ended by the signal, not by its 20 s timeout
+  });
+
   it('an SSE feed on hub 2 sees activity written through hub 1', async () => {
     const [h1, h2] = hubs as [HubFixture, HubFixture];
     const owner = await newMesh(h1.url, 'feed', ['a', 'b']);
