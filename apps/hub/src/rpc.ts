@@ -4,6 +4,7 @@ import type { Db } from '@meshcode/db';
 import { parseNotes, type RawNotes } from './bus/notes';
 import type { Signals } from './bus/signals';
 import { fromDbError, httpError } from './http/errors';
+import { retryRolledBack } from './retry';
 
 interface CallAsRow {
   r: RawNotes & { result: unknown; exp?: number | null };
@@ -20,10 +21,6 @@ export interface CallOptions {
   get?: boolean;
 }
 
-/** A deadlock victim or serialization failure: its one statement was rolled back whole, so running it again is safe. */
-const RETRYABLE = new Set(['40P01', '40001']);
-const ATTEMPTS = 3;
-
 export class RpcExecutor {
   constructor(
     private readonly db: Db,
@@ -33,18 +30,12 @@ export class RpcExecutor {
 
   private async once(keyHash: string | null, fn: string, args: Record<string, unknown>, opts: CallOptions) {
     const params = [keyHash, fn, JSON.stringify(args), opts.get === true];
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const res = await this.db.query<CallAsRow>('select mesh.call_as($1, $2, $3::jsonb, $4) as r', params, {
-          prepareAs: 'mesh_call_as',
-        });
-        return res.rows[0];
-      } catch (err) {
-        const code = (err as { code?: string }).code;
-        if (!code || !RETRYABLE.has(code) || attempt >= ATTEMPTS) throw err;
-        await new Promise((resolve) => setTimeout(resolve, 5 * attempt + Math.random() * 10));
-      }
-    }
+    const res = await retryRolledBack(() =>
+      this.db.query<CallAsRow>('select mesh.call_as($1, $2, $3::jsonb, $4) as r', params, {
+        prepareAs: 'mesh_call_as',
+      }),
+    );
+    return res.rows[0];
   }
 
   async call(
