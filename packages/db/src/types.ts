@@ -17,7 +17,6 @@ export interface QueryResult<T> {
   rowCount: number;
 }
 
-/** What a transaction callback gets: the same session for every call, until the callback settles. */
 export interface QueryOptions {
   /**
    * Prepare the statement once per connection under this name (PostgreSQL; ignored by PGlite). Only for fixed SQL
@@ -26,6 +25,7 @@ export interface QueryOptions {
   prepareAs?: string;
 }
 
+/** What a transaction callback gets: the same session for every call, until the callback settles. */
 export interface Queryable {
   query<T = Record<string, unknown>>(sql: string, params?: unknown[], opts?: QueryOptions): Promise<QueryResult<T>>;
   /** Several statements, no parameters (simple query protocol). */
