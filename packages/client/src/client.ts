@@ -68,6 +68,20 @@ export async function signup(
   return SignupResult.parse(body);
 }
 
+/** A hub answer checked against the protocol; a mismatch means hub and client versions differ. */
+export function parseAnswer<T>(fn: string, schema: z.ZodType<T>, data: unknown): T {
+  const parsed = schema.safeParse(data);
+  if (!parsed.success) {
+    throw new MeshError(502, {
+      code: 'BAD_RESPONSE',
+      message: `the hub's answer to ${fn} did not match the protocol: ${parsed.error.issues[0]?.message ?? 'invalid'}`,
+      details: null,
+      hint: 'update meshcode and the hub to the same version',
+    });
+  }
+  return parsed.data;
+}
+
 export function toMeshError(status: number, body: unknown): MeshError {
   const b = (body ?? {}) as { code?: unknown; message?: unknown; details?: unknown; hint?: unknown };
   return new MeshError(status, {
@@ -138,17 +152,7 @@ export class MeshClient {
       }
       throw toMeshError(status, error);
     }
-    if (!schema) return data as T;
-    const parsed = schema.safeParse(data);
-    if (!parsed.success) {
-      throw new MeshError(502, {
-        code: 'BAD_RESPONSE',
-        message: `the hub's answer to ${fn} did not match the protocol: ${parsed.error.issues[0]?.message ?? 'invalid'}`,
-        details: null,
-        hint: 'update meshcode and the hub to the same version',
-      });
-    }
-    return parsed.data;
+    return schema ? parseAnswer(fn, schema, data) : (data as T);
   }
 
   whoami() {

@@ -1,8 +1,7 @@
 // Teams and trust over the RPC surface: invites, members, spectator links and linked projects. Redeeming an invite,
 // reading one and the spectator snapshot need no account, so they are plain fetches without a key.
-import { MeshError } from '@meshcode/protocol';
 import { z } from 'zod';
-import { networkError, toMeshError, type MeshClient } from './client';
+import { networkError, parseAnswer, toMeshError, type MeshClient } from './client';
 
 export const InviteState = z.enum(['active', 'used', 'expired', 'revoked']);
 export type InviteState = z.infer<typeof InviteState>;
@@ -235,16 +234,7 @@ async function anonRpc<T>(
   }
   const body: unknown = await res.json().catch(() => null);
   if (!res.ok) throw toMeshError(res.status, body);
-  const parsed = schema.safeParse(body);
-  if (!parsed.success) {
-    throw new MeshError(502, {
-      code: 'BAD_RESPONSE',
-      message: `the hub's answer to ${fn} did not match the protocol: ${parsed.error.issues[0]?.message ?? 'invalid'}`,
-      details: null,
-      hint: 'update meshcode and the hub to the same version',
-    });
-  }
-  return parsed.data;
+  return parseAnswer(fn, schema, body);
 }
 
 /** What an invite is for and whether it still works; never uses it up. */

@@ -1,4 +1,5 @@
 // PostgREST's error envelope and its SQLSTATE -> HTTP status mapping, so supabase-js clients see what they expect.
+import type { Db } from '@meshcode/db';
 import type { ErrorEnvelope } from '@meshcode/protocol';
 
 export class HttpError extends Error {
@@ -63,4 +64,14 @@ export function fromDbError(err: unknown, anonymous: boolean): HttpError {
     details: detail === 'PGRST202' ? null : detail,
     hint: blank(e?.hint),
   });
+}
+
+/** One hub-side SQL function call (`select mesh.x(...) as r`), with database errors as PostgREST envelopes. */
+export async function hubCall<T>(db: Db, sql: string, params: unknown[]): Promise<T> {
+  try {
+    const res = await db.query<{ r: T }>(sql, params);
+    return res.rows[0]?.r as T;
+  } catch (err) {
+    throw fromDbError(err, true);
+  }
 }

@@ -5,7 +5,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Db } from '@meshcode/db';
 import { hashKey, keyHashFromHeaders } from '../auth';
 import type { RpcExecutor } from '../rpc';
-import { fromDbError, HttpError, httpError } from './errors';
+import { HttpError, httpError, hubCall } from './errors';
 
 export const SESSION_COOKIE = 'mc_session';
 /** The browser app sends this on every request; a cross-site page cannot without a CORS preflight we refuse. */
@@ -92,15 +92,6 @@ function sessionCookie(req: FastifyRequest, token: string, maxAge: number): stri
     `Max-Age=${maxAge}`,
     ...(isHttps(req) ? ['Secure'] : []),
   ].join('; ');
-}
-
-async function hubCall<T>(db: Db, sql: string, params: unknown[]): Promise<T> {
-  try {
-    const res = await db.query<{ r: T }>(sql, params);
-    return res.rows[0]?.r as T;
-  } catch (err) {
-    throw fromDbError(err, true);
-  }
 }
 
 function bodyObject(req: FastifyRequest): Record<string, unknown> {

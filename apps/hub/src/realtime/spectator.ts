@@ -5,7 +5,7 @@ import type { ServerResponse } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Db } from '@meshcode/db';
 import { hashKey } from '../auth';
-import { fromDbError, HttpError, httpError } from '../http/errors';
+import { HttpError, httpError, hubCall } from '../http/errors';
 import type { RouteModule, ServerDeps } from '../http/server';
 import type { FeedSource, Feeds } from './feeds';
 
@@ -18,15 +18,6 @@ const STREAM_HEADERS = {
   'referrer-policy': 'no-referrer',
   'x-content-type-options': 'nosniff',
 };
-
-async function hubCall<T>(db: Db, sql: string, params: unknown[]): Promise<T> {
-  try {
-    const res = await db.query<{ r: T }>(sql, params);
-    return res.rows[0]?.r as T;
-  } catch (err) {
-    throw fromDbError(err, true);
-  }
-}
 
 /** A feed source reading through the hub-only mesh.watch_* functions: each call re-checks the token. */
 export function watchFeedSource(db: Db, tokenHash: string): FeedSource {
