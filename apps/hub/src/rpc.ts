@@ -4,7 +4,6 @@ import type { Db } from '@meshcode/db';
 import { parseNotes, type RawNotes } from './bus/notes';
 import type { Signals } from './bus/signals';
 import { fromDbError, httpError } from './http/errors';
-import { retryRolledBack } from './retry';
 
 interface CallAsRow {
   r: RawNotes & { result: unknown; exp?: number | null };
@@ -30,11 +29,9 @@ export class RpcExecutor {
 
   private async once(keyHash: string | null, fn: string, args: Record<string, unknown>, opts: CallOptions) {
     const params = [keyHash, fn, JSON.stringify(args), opts.get === true];
-    const res = await retryRolledBack(() =>
-      this.db.query<CallAsRow>('select mesh.call_as($1, $2, $3::jsonb, $4) as r', params, {
-        prepareAs: 'mesh_call_as',
-      }),
-    );
+    const res = await this.db.query<CallAsRow>('select mesh.call_as($1, $2, $3::jsonb, $4) as r', params, {
+      prepareAs: 'mesh_call_as',
+    });
     return res.rows[0];
   }
 

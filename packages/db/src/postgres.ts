@@ -2,6 +2,7 @@
 import pg from 'pg';
 import { DbError, toDbError, wrapDbErrors } from './errors';
 import { pgTypes } from './parsers';
+import { retryRolledBack } from './retry';
 import { ABORTED_COMMIT, CALL_AS_GET_SQL, CALL_AS_SQL, callerSettings, checkChannel, ReentryGuard } from './shared';
 import type { Claims, Db, ListenOptions, Queryable, QueryOptions, QueryResult } from './types';
 
@@ -266,7 +267,8 @@ export async function postgresDb(opts: PostgresOptions): Promise<PostgresDb> {
     kind: 'postgres',
     async query(sql, params, opts) {
       guard.check('query');
-      return run(pool, sql, params, opts);
+      // One statement in its own transaction: if PostgreSQL rolled it back for a retry, nothing of it happened.
+      return retryRolledBack(() => run(pool, sql, params, opts));
     },
     async exec(sql) {
       guard.check('exec');

@@ -27,6 +27,10 @@ export interface QueryOptions {
 
 /** What a transaction callback gets: the same session for every call, until the callback settles. */
 export interface Queryable {
+  /**
+   * One statement. Outside a transaction, PostgreSQL runs it again (up to 3 attempts in all) when it was rolled back
+   * as a deadlock victim or for a serialization failure.
+   */
   query<T = Record<string, unknown>>(sql: string, params?: unknown[], opts?: QueryOptions): Promise<QueryResult<T>>;
   /** Several statements, no parameters (simple query protocol). */
   exec(sql: string): Promise<void>;

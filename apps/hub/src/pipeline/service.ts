@@ -23,7 +23,6 @@ import { GITHUB_API_URL, githubClient } from './providers/github';
 import { GITLAB_API_URL, gitlabClient } from './providers/gitlab';
 import type { DueEffect, ProviderClient } from './providers/types';
 import { parseNotes, type Notes, type RawNotes } from '../bus/notes';
-import { retryRolledBack } from '../retry';
 
 export interface PipelineOptions {
   /** MESHCODE_HOME: where master.key is kept when no masterKey is given. */
@@ -193,13 +192,9 @@ export class Pipeline {
     }
   }
 
-  /**
-   * One hub-side SQL function call (one statement); publishes what it noted for after the commit. A deadlock victim
-   * or serialization failure was rolled back whole, so it runs again (else a step would leave its leased rows waiting
-   * for the lease to expire).
-   */
+  /** One hub-side SQL function call (one statement); publishes what it noted for after the commit. */
   async call<T>(sql: string, params: unknown[]): Promise<T> {
-    const res = await retryRolledBack(() => this.deps.db.query<{ r: T }>(sql, params));
+    const res = await this.deps.db.query<{ r: T }>(sql, params);
     const r = res.rows[0]?.r as T;
     if (r && typeof r === 'object' && !Array.isArray(r)) this.publishNotes(r as RawNotes);
     return r;
