@@ -66,11 +66,20 @@ function send(reply: FastifyReply, err: HttpError): FastifyReply {
   return reply.code(err.status).header('content-type', 'application/json; charset=utf-8').send(err.envelope);
 }
 
-/** An AbortSignal that fires when the client goes away or the hub shuts down. */
+/**
+ * An AbortSignal that fires when the client goes away or the hub shuts down. Every held long-poll listens on the
+ * shutdown signal (so it allows any number of listeners) and stops listening when its response closes.
+ */
 function requestSignal(reply: FastifyReply, shutdown: AbortSignal): AbortSignal {
   const ac = new AbortController();
-  reply.raw.on('close', () => ac.abort());
-  return AbortSignal.any([ac.signal, shutdown]);
+  if (shutdown.aborted) ac.abort();
+  const abort = () => ac.abort();
+  shutdown.addEventListener('abort', abort, { once: true });
+  reply.raw.once('close', () => {
+    shutdown.removeEventListener('abort', abort);
+    abort();
+  });
+  return ac.signal;
 }
 
 export function buildServer(deps: ServerDeps): FastifyInstance {
