@@ -108,6 +108,7 @@ async function setup(hub: HubProcess): Promise<{ key: string }> {
 
 async function latency(hub: HubProcess, key: string, n: number) {
   const samples: number[] = [];
+  const sends: number[] = [];
   let cursor = 0;
   for (let i = 0; i < n; i++) {
     const waiting = rpc(hub.url, key, 'mc_wait', {
@@ -119,12 +120,14 @@ async function latency(hub: HubProcess, key: string, n: number) {
     await heldAtLeast(hub, 1); // an agent idling on the bus: its wait has read its inbox and sleeps
     const t0 = performance.now();
     await rpc(hub.url, key, 'mc_send', { p_meshwork: 'bench', p_from: 'a0', p_to: 'a1', p_body: `ping ${i}` });
+    sends.push(performance.now() - t0);
     const res = (await waiting) as { messages: { seq: number }[] };
     samples.push(performance.now() - t0);
     cursor = res.messages.at(-1)!.seq;
   }
   samples.sort((a, b) => a - b);
-  return { p50: pct(samples, 50), p99: pct(samples, 99) };
+  sends.sort((a, b) => a - b);
+  return { p50: pct(samples, 50), p99: pct(samples, 99), send50: pct(sends, 50) };
 }
 
 async function throughput(hub: HubProcess, key: string, seconds: number, senders: number) {
@@ -290,7 +293,7 @@ async function runBackend(backend: 'postgres' | 'pglite') {
     if (only.has('latency')) {
       const lat = await latency(hub, key, Number(values.latency));
       console.log(
-        `send -> wake latency        p50 ${fmt(lat.p50)}   p99 ${fmt(lat.p99)}   (${values.latency} sequential round trips)`,
+        `send -> wake latency        p50 ${fmt(lat.p50)}   p99 ${fmt(lat.p99)}   (${values.latency} sequential round trips; the send's own answer p50 ${fmt(lat.send50)})`,
       );
     }
     if (only.has('throughput')) {

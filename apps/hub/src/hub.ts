@@ -59,7 +59,10 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
   const delivered = new DeliveredMarks(opts.db, signals, log);
   const shutdown = new AbortController();
   setMaxListeners(0, shutdown.signal); // one listener per held long-poll
-  const pipeline = new Pipeline({ db: opts.db, publish: (notes) => signals.publishNotes(notes), log }, opts.pipeline);
+  const pipeline = new Pipeline(
+    { db: opts.db, publish: (notes) => signals.publishNotes(notes), log, claims: waiters },
+    opts.pipeline,
+  );
   const app = buildServer({
     db: opts.db,
     rpc,

@@ -1,4 +1,4 @@
-// mc_wait and mc_wait_reply held by the hub: query; if nothing, register the waiter, query again (no lost
+// mc_wait, mc_wait_reply and a waiting mc_worker_claim held by the hub: query; if nothing, register the waiter, query again (no lost
 // wake-up), then sleep until a wake, the deadline or the client leaving; repeat until something arrives.
 // Re-reads after registration go through the WaitBatcher when the spec allows it. A wake-up that carries the committed
 // messages right after the waiter's last page answers it without a re-read (pageFromDeliveries).
@@ -19,6 +19,13 @@ export interface LongPollSpec {
   agentId(result: unknown): string | undefined;
   /** Whether re-reads may use the batched inbox read (same result shape as the first call). */
   batched: boolean;
+  /** The argument naming how long to hold the call, and the hold when it is absent. */
+  timeoutArg: string;
+  defaultSeconds: number;
+  /** While asleep, take a result made for this agent in another transaction (a task claimed for a worker). */
+  takes?: boolean;
+  /** A time (epoch ms) by which the result may change with no wake-up (a retry falling due): hold no longer. */
+  until?(result: unknown): number | undefined;
 }
 
 interface WaitShape {
@@ -33,6 +40,8 @@ export const WAIT_SPECS: Record<string, LongPollSpec> = {
     ready: (r) => ((r as WaitShape).messages?.length ?? 0) > 0,
     agentId: (r) => (r as WaitShape).agent_id,
     batched: true,
+    timeoutArg: 'p_timeout_seconds',
+    defaultSeconds: DEFAULT_WAIT_SECONDS,
   },
   mc_wait_reply: {
     fn: 'mc_wait_reply',
@@ -42,13 +51,32 @@ export const WAIT_SPECS: Record<string, LongPollSpec> = {
     },
     agentId: (r) => (r as { agent_id?: string }).agent_id,
     batched: false,
+    timeoutArg: 'p_timeout_seconds',
+    defaultSeconds: DEFAULT_WAIT_SECONDS,
+  },
+  // A worker idling for its next task: woken by the task's assignment message, answered with the claimed task.
+  mc_worker_claim: {
+    fn: 'mc_worker_claim',
+    ready: (r) => {
+      const x = r as { task?: unknown; reason?: string };
+      return x.task != null || x.reason !== 'empty';
+    },
+    agentId: (r) => (r as { agent_id?: string }).agent_id,
+    batched: false,
+    takes: true,
+    timeoutArg: 'p_wait_seconds',
+    defaultSeconds: 0,
+    until: (r) => {
+      const at = (r as { next_at?: string | null }).next_at;
+      return at ? Date.parse(at) : undefined;
+    },
   },
 };
 
-export function timeoutSeconds(args: Record<string, unknown>): number {
-  const raw = args.p_timeout_seconds;
+export function timeoutSeconds(args: Record<string, unknown>, spec: LongPollSpec): number {
+  const raw = args[spec.timeoutArg];
   const n = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN;
-  if (!Number.isFinite(n)) return DEFAULT_WAIT_SECONDS;
+  if (!Number.isFinite(n)) return spec.defaultSeconds;
   return Math.min(Math.max(n, 0), MAX_WAIT_SECONDS);
 }
 
@@ -103,12 +131,14 @@ export async function longPoll(
   args: Record<string, unknown>,
   signal: AbortSignal,
 ): Promise<unknown> {
-  const deadline = Date.now() + timeoutSeconds(args) * 1000;
+  const seconds = timeoutSeconds(args, spec);
+  let deadline = Date.now() + seconds * 1000;
   // The key is checked by the first call; deliveries may skip re-checking it until a revocation happens after this.
   let checkedEpoch = deps.waiters.epoch;
 
   let woken = false;
   let needRead = false;
+  let handed: unknown;
   let delivered: Delivery[] = [];
   let release: (() => void) | null = null;
   const onWake = (deliveries?: Delivery[]) => {
@@ -121,12 +151,12 @@ export async function longPoll(
   // Register under the agent this caller's previous wait resolved to BEFORE the first read: whatever commits after
   // that read then wakes us, so the second read that registering afterwards needs (no lost wake-up) is saved. The
   // first read says which agent it really is; on a mismatch everything heard so far is dropped and we register again.
-  const hint = keyHash !== null && timeoutSeconds(args) > 0 ? hintKey(spec.fn, keyHash, args) : null;
+  const hint = keyHash !== null && seconds > 0 ? hintKey(spec.fn, keyHash, args) : null;
   const hinted = hint ? deps.waiters.hint(hint) : undefined;
   let unregister = hinted ? deps.waiters.register(hinted, onWake) : () => undefined;
   try {
     const { result: first, expiresAt } = await deps.rpc.callWithOutcome(keyHash, spec.fn, args);
-    if (spec.ready(first) || Date.now() >= deadline) return first;
+    if (spec.ready(first) || Date.now() >= Math.min(deadline, spec.until?.(first) ?? Infinity)) return first;
     const agentId = spec.agentId(first);
     if (!agentId) return first;
     if (hint) deps.waiters.remember(hint, agentId);
@@ -143,7 +173,7 @@ export async function longPoll(
       needRead = false;
       delivered = [];
       const r = await reread();
-      if (batched) checkedEpoch = epoch;
+      checkedEpoch = epoch; // both re-reads check the key
       return r;
     };
 
@@ -157,15 +187,27 @@ export async function longPoll(
       result = await readChecked();
     }
     while (!spec.ready(result) && !signal.aborted) {
+      deadline = Math.min(deadline, spec.until?.(result) ?? Infinity);
       const left = deadline - Date.now();
       if (left <= 0) break;
       if (!woken) {
         deps.waiters.sleeping(1);
         await new Promise<void>((resolve) => {
           const timer = setTimeout(done, left);
+          // Taken only while the key holds as last checked, like a delivery; a claim not taken is handed back.
+          const withdraw = spec.takes
+            ? deps.waiters.offerTake(agentId, (claim) => {
+                if (signal.aborted || deps.waiters.epoch !== checkedEpoch) return false;
+                if (expiresAt !== null && Date.now() >= expiresAt) return false;
+                handed = claim;
+                done();
+                return true;
+              })
+            : null;
           function done() {
             clearTimeout(timer);
             signal.removeEventListener('abort', done);
+            withdraw?.();
             release = null;
             deps.waiters.sleeping(-1);
             resolve();
@@ -174,6 +216,7 @@ export async function longPoll(
           signal.addEventListener('abort', done, { once: true });
         });
       }
+      if (handed !== undefined) return handed;
       if (signal.aborted || !woken) break; // client gone, or deadline reached
       woken = false;
       const page =

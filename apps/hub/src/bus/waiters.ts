@@ -4,11 +4,15 @@ import type { Delivery } from './notes';
 /** Called on a wake-up: with the messages committed to this agent's inbox when the hub has them, else without. */
 export type Wake = (deliveries?: Delivery[]) => void;
 
+/** Offered by a sleeping waiting claim: take a task claimed for its worker elsewhere; false if it cannot now. */
+export type Take = (claim: unknown) => boolean;
+
 const MAX_HINTS = 100_000;
 
 export class Waiters {
   private readonly byAgent = new Map<string, Set<Wake>>();
   private readonly hints = new Map<string, string>();
+  private readonly takers = new Map<string, Set<Take>>();
   private revocations = 0;
   private sleepers = 0;
 
@@ -48,6 +52,33 @@ export class Waiters {
       s.delete(wake);
       if (s.size === 0) this.byAgent.delete(agentId);
     };
+  }
+
+  /** A waiting claim, while it sleeps, offers to take a task claimed for its worker; returns the withdrawal. */
+  offerTake(agentId: string, take: Take): () => void {
+    let set = this.takers.get(agentId);
+    if (!set) {
+      set = new Set();
+      this.takers.set(agentId, set);
+    }
+    set.add(take);
+    return () => {
+      const s = this.takers.get(agentId);
+      if (!s) return;
+      s.delete(take);
+      if (s.size === 0) this.takers.delete(agentId);
+    };
+  }
+
+  /** Workers with a waiting claim asleep here: a delivery's transaction may claim their tasks for them. */
+  takersOf(agentIds: Iterable<string>): string[] {
+    return [...new Set(agentIds)].filter((id) => this.takers.has(id));
+  }
+
+  /** Hand a claim to one of the worker's sleeping waiting claims; false when none takes it. */
+  hand(agentId: string, claim: unknown): boolean {
+    for (const take of [...(this.takers.get(agentId) ?? [])]) if (take(claim)) return true;
+    return false;
   }
 
   wake(agentIds: Iterable<string>, deliver?: ReadonlyMap<string, Delivery[]>): number {

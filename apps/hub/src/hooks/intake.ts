@@ -1,11 +1,13 @@
 // One webhook delivery: verify the raw body with the source's secret (fail closed without one), answer Slack's
 // url_verification, parse, match every rule of every worker, and record the event with its tasks in ONE transaction
-// (the unique delivery id is the dedup). The worker is woken through the bus after the commit.
+// (the unique delivery id is the dedup). The worker is woken through the bus after the commit; a worker idling in a
+// waiting claim held by this hub gets its task claimed in that same transaction and handed to the held call.
 import { redact } from '@meshcode/worker';
 import type { NormalizedEvent } from '../pipeline/normalize';
 import { normalizeEvent, parsePayload, templateContext } from '../pipeline/normalize';
 import { matchWorkers, type WorkerRow } from '../pipeline/match';
 import type { Pipeline } from '../pipeline/service';
+import type { RawNotes } from '../bus/notes';
 import { isWebhookScheme, slackUrlVerification, verifiers } from './verify/index';
 
 export const HOOK_BODY_LIMIT = 5 * 1024 * 1024;
@@ -29,6 +31,7 @@ interface Ingested {
   duplicate: boolean;
   state: string;
   tasks: { id: string; worker?: string; rule?: number; status?: string }[];
+  claims?: { agent_id: string; result: { task: { id: string }; run: { attempt: number } } }[];
   wake?: string | null;
   changed?: string | null;
 }
@@ -40,6 +43,20 @@ function failure(status: number, message: string, hint: string | null = null): I
 /** Postgres jsonb refuses NUL characters; they carry nothing a prompt needs. */
 function jsonForDb(value: unknown): string {
   return JSON.stringify(value, (_key, item: unknown) => (typeof item === 'string' ? item.replace(/\0/g, '') : item));
+}
+
+/** The waiting call a claim was made for had ended: put the task back on the board and wake the worker. */
+async function handBack(pipeline: Pipeline, taskId: string, attempt: number): Promise<void> {
+  try {
+    const res = await pipeline.deps.db.query<{ r: RawNotes }>('select mesh.worker_unclaim($1::uuid, $2) as r', [
+      taskId,
+      attempt,
+    ]);
+    if (res.rows[0]) pipeline.publishNotes(res.rows[0].r);
+  } catch (err) {
+    // The lease still runs out and the task is dispatched again then.
+    pipeline.deps.log(`hooks: handing back task ${taskId} failed: ${err instanceof Error ? err.message : String(err)}`);
+  }
 }
 
 export async function receiveDelivery(
@@ -96,9 +113,13 @@ export async function receiveDelivery(
   const base = { ...context, event: undefined };
   const specs = tasks.map((t) => (t.hold ? { ...t, hold: { ...t.hold, base } } : t));
 
+  const claimFor =
+    pipeline.deps.claims?.takersOf(specs.filter((t) => !t.hold && t.assign).map((t) => t.worker_id)) ?? [];
+
   const ingested = await pipeline.deps.db.query<{ r: Ingested }>(
-    'select mesh.hook_ingest($1::uuid, $2, $3, $4, $5, $6, $7::jsonb, $8::jsonb, $9, $10::jsonb, $11::jsonb) as r',
+    'select mesh.hook_ingest_claim($1::uuid[], $2::uuid, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10, $11::jsonb, $12::jsonb) as r',
     [
+      claimFor,
       target.meshwork_id,
       source,
       verified.deliveryId.slice(0, 300),
@@ -113,8 +134,10 @@ export async function receiveDelivery(
     ],
   );
   const r = ingested.rows[0]?.r;
-  if (!r) throw new Error('mesh.hook_ingest returned nothing');
+  if (!r) throw new Error('mesh.hook_ingest_claim returned nothing');
+  const unclaimed = (r.claims ?? []).filter((c) => !pipeline.deps.claims?.hand(c.agent_id, c.result));
   pipeline.publishNotes(r);
+  for (const c of unclaimed) await handBack(pipeline, c.result.task.id, c.result.run.attempt);
   if (specs.some((t) => t.hold)) pipeline.poke('hydration');
   return {
     status: r.duplicate ? 200 : 202,

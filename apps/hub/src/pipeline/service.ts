@@ -46,11 +46,18 @@ export interface PipelineOptions {
   paused?: boolean;
 }
 
+/** The hub's sleeping waiting claims (Waiters): a delivery may claim tasks for them in its own transaction. */
+export interface ClaimHandoff {
+  takersOf(agentIds: Iterable<string>): string[];
+  hand(agentId: string, claim: unknown): boolean;
+}
+
 export interface PipelineDeps {
   db: Db;
   /** Wake agents and mark meshwork feeds changed after a commit (the hub's Signals). */
   publish(notes: Notes): void;
   log(line: string): void;
+  claims?: ClaimHandoff;
 }
 
 interface ExpiredRow {

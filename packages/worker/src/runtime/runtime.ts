@@ -1,10 +1,11 @@
-// The worker runtime: an agent of kind worker that holds its session on the hub, sleeps on the bus (mc_wait) until
-// a task is assigned, claims it with a lease longer than the task timeout, runs the driver, and reports the result
-// (or a classified failure, so the hub retries with backoff or dead-letters). Wake-ups are only hints: every wake,
-// timeout and finished task leads to a claim, so a lost wake-up costs at most one wait period.
+// The worker runtime: an agent of kind worker that holds its session on the hub, idles in a waiting claim (the hub
+// holds mc_worker_claim until a task is assigned and answers with it claimed, its lease longer than the task timeout),
+// runs the driver, and reports the result (or a classified failure, so the hub retries with backoff or dead-letters).
+// Wake-ups are only hints: every wake, timeout and finished task leads to a claim, so a lost wake-up costs at most one
+// wait period.
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { Inbox, MeshError, withRetry, type MeshClient } from '@meshcode/client';
+import { MeshError, withRetry, type MeshClient } from '@meshcode/client';
 import { z } from 'zod';
 import type { WorkerDefinition } from '../definition';
 import type { Driver, DriverResult } from '../drivers/types';
@@ -229,38 +230,55 @@ export async function runWorker(o: WorkerRuntimeOptions): Promise<void> {
       }
     };
 
+    /** Start the task a claim brought; false (noting when to try again and why) when it brought none. */
+    const take = (claim: ClaimResult): boolean => {
+      if (!claim.task || !claim.run) {
+        if (claim.next_at) wakeAt = Math.min(wakeAt ?? Infinity, Date.parse(claim.next_at));
+        if (claim.reason && claim.reason !== lastReason && claim.reason !== 'empty' && claim.reason !== 'busy') {
+          log(
+            claim.reason === 'stopped'
+              ? `worker '${worker}' is stopped on the hub; start it with meshcode worker start ${worker}`
+              : claim.reason === 'cost_cap'
+                ? `worker '${worker}' reached its daily cost cap; no tasks until ${claim.next_at ?? 'tomorrow'}`
+                : `worker '${worker}' is rate limited until ${claim.next_at ?? 'the next minute'}`,
+          );
+        }
+        lastReason = claim.reason;
+        return false;
+      }
+      lastReason = undefined;
+      const id = claim.task.id;
+      const p = runTask(claim)
+        .catch((err: unknown) => {
+          if (!signal.aborted) log(`task ${id}: ${err instanceof Error ? err.message : String(err)}`);
+        })
+        .finally(() => active.delete(id));
+      active.set(id, p);
+      return true;
+    };
+    /** With waitSeconds the hub holds the call until a task is claimable (or the time is up). */
+    const claim = (waitSeconds?: number) =>
+      withRetry(
+        () =>
+          client.rpc(
+            'mc_worker_claim',
+            {
+              p_meshwork: project,
+              p_agent: worker,
+              ...(waitSeconds === undefined ? {} : { p_wait_seconds: waitSeconds }),
+            },
+            ClaimResult,
+            signal,
+          ),
+        signal,
+      );
+
     const fill = async () => {
       while (!signal.aborted && active.size < concurrency) {
-        const claim = await withRetry(
-          () => client.rpc('mc_worker_claim', { p_meshwork: project, p_agent: worker }, ClaimResult),
-          signal,
-        );
-        if (!claim.task || !claim.run) {
-          if (claim.next_at) wakeAt = Math.min(wakeAt ?? Infinity, Date.parse(claim.next_at));
-          if (claim.reason && claim.reason !== lastReason && claim.reason !== 'empty' && claim.reason !== 'busy') {
-            log(
-              claim.reason === 'stopped'
-                ? `worker '${worker}' is stopped on the hub; start it with meshcode worker start ${worker}`
-                : claim.reason === 'cost_cap'
-                  ? `worker '${worker}' reached its daily cost cap; no tasks until ${claim.next_at ?? 'tomorrow'}`
-                  : `worker '${worker}' is rate limited until ${claim.next_at ?? 'the next minute'}`,
-            );
-          }
-          lastReason = claim.reason;
-          return;
-        }
-        lastReason = undefined;
-        const id = claim.task.id;
-        const p = runTask(claim)
-          .catch((err: unknown) => {
-            if (!signal.aborted) log(`task ${id}: ${err instanceof Error ? err.message : String(err)}`);
-          })
-          .finally(() => active.delete(id));
-        active.set(id, p);
+        if (!take(await claim())) return;
       }
     };
 
-    const inbox = new Inbox(client, { meshwork: project, agent: worker });
     log(`worker '${worker}' (${definition.driver}) is online in '${project}'; waiting for tasks (Ctrl-C stops)`);
     o.onReady?.();
     const stopped = new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
@@ -280,8 +298,9 @@ export async function runWorker(o: WorkerRuntimeOptions): Promise<void> {
       }
       const seconds = Math.max(1, Math.min(o.waitSeconds ?? 30, Math.floor(until / 1000)));
       try {
-        // Messages are only wake-ups (the task table is the queue); reading them acknowledges them.
-        await inbox.next({ timeoutSeconds: seconds, signal, limit: 100 });
+        // Idle: the hub holds this claim until a task is assigned to us (its assignment message is the wake-up) and
+        // answers with the task claimed. The inbox holds only wake-ups; a waiting claim acknowledges them.
+        take(await claim(seconds));
       } catch (err) {
         if (!signal.aborted) throw err;
       }
@@ -289,7 +308,6 @@ export async function runWorker(o: WorkerRuntimeOptions): Promise<void> {
     // Tasks still running were told to stop through the signal; let them report.
     const grace = new Promise<void>((resolve) => setTimeout(resolve, 10_000).unref());
     await Promise.race([Promise.allSettled([...active.values()]), grace]);
-    await Promise.race([inbox.commit().catch(() => undefined), grace]);
     await driver.close?.().catch(() => undefined);
   } catch (err) {
     if (!signal.aborted) throw err;

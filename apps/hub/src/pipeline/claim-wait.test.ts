@@ -1,0 +1,144 @@
+// A worker idling in a waiting claim (mc_worker_claim with p_wait_seconds), held by a real hub: answered with the task a
+// signed delivery claimed for it in the delivery's own transaction, the claim handed back when the call could not take
+// it, an empty answer when the time is up, and bad waits refused.
+import examples from '@octokit/webhooks-examples';
+import { afterAll, beforeAll, beforeEach, expect, it, vi } from 'vitest';
+import { describeBackends, resetState } from '@meshcode/db/testing';
+import {
+  addWorker,
+  eventTrace,
+  githubDelivery,
+  ownerWithProject,
+  postHook,
+  setWebhookSecret,
+  startPipelineHub,
+  type Owner,
+  type PipelineHub,
+} from './testing/fixture';
+
+const worker = {
+  name: 'pusher',
+  driver: 'exec',
+  exec: { command: ['cat'] },
+  events: [{ source: 'github', on: 'push', prompt: 'Look at {{ summary }}' }],
+};
+
+function push(): Record<string, unknown> {
+  return structuredClone(examples.find((d) => d.name === 'push')!.examples[0]) as Record<string, unknown>;
+}
+
+interface Claim {
+  task: { id: string; status: string } | null;
+  run?: { attempt: number };
+  reason?: string;
+  agent_id: string;
+}
+
+describeBackends('waiting claims', (getDb) => {
+  let hub: PipelineHub;
+  let owner: Owner;
+  let secret: string;
+  let hookUrl: string;
+
+  beforeAll(async () => {
+    hub = await startPipelineHub(getDb(), { paused: true });
+  });
+  afterAll(async () => {
+    await hub.close();
+  });
+  beforeEach(async () => {
+    await resetState(getDb());
+    owner = await ownerWithProject(hub.url, 'claims');
+    const set = await setWebhookSecret(owner, 'github');
+    secret = set.secret!;
+    hookUrl = set.url;
+    await addWorker(owner, worker);
+  });
+
+  const waitingClaim = (seconds = 20) =>
+    owner.client.rpc<Claim>('mc_worker_claim', { p_meshwork: 'claims', p_agent: 'pusher', p_wait_seconds: seconds });
+  const asleep = () =>
+    vi.waitFor(
+      () => {
+        if (hub.hub.waiters.asleep < 1) throw new Error('the claim is not held yet');
+      },
+      { timeout: 10_000, interval: 5 },
+    );
+  const deliver = async () => {
+    const d = githubDelivery(push(), 'push', secret);
+    const res = await postHook(hookUrl, d.headers, d.body);
+    expect(res.status).toBe(202);
+    return res.body['event_id'] as string;
+  };
+
+  it('answers the held call with the task the delivery claimed in its own transaction', async () => {
+    const held = waitingClaim();
+    await asleep();
+    const eventId = await deliver();
+    const claim = await held;
+    const trace = await eventTrace(owner, eventId);
+    expect(claim.task?.id).toBe(trace.tasks[0]!.id);
+    expect(claim).toMatchObject({ task: { status: 'claimed' }, run: { attempt: 1 } });
+    expect(trace.tasks[0]).toMatchObject({ status: 'claimed', attempts: 1 });
+    // Claimed in the delivery's transaction: the claim's trace row has the event's transaction timestamp.
+    const at = await getDb().query<{ step: string; created_at: string }>(
+      `select data ->> 'step' as step, created_at from mesh.activity
+        where data ->> 'event_id' = $1 and data ->> 'step' in ('event.received', 'task.claimed')`,
+      [eventId],
+    );
+    expect(at.rows.map((r) => r.step).sort()).toEqual(['event.received', 'task.claimed']);
+    expect(new Set(at.rows.map((r) => r.created_at)).size).toBe(1);
+    // The worker is working, and the assignment message was only its wake-up: the claim acknowledged it.
+    const agent = await owner.client.rpc<{ status: string }>('mc_get_agent', {
+      p_meshwork: 'claims',
+      p_name: 'pusher',
+    });
+    expect(agent.status).toBe('working');
+    const inbox = await owner.client.rpc<{ messages: unknown[] }>('mc_wait', {
+      p_meshwork: 'claims',
+      p_agent: 'pusher',
+      p_timeout_seconds: 0,
+    });
+    expect(inbox.messages).toEqual([]);
+  });
+
+  it('hands the claim back when the held call cannot take it, and the worker claims it again as attempt 1', async () => {
+    const held = waitingClaim();
+    await asleep();
+    // The call ends between the delivery's decision to claim for it and the answer (here: it refuses once).
+    const hand = vi.spyOn(hub.hub.waiters, 'hand').mockReturnValueOnce(false);
+    try {
+      const eventId = await deliver();
+      const claim = await held;
+      expect(claim).toMatchObject({ task: { status: 'claimed' }, run: { attempt: 1 } });
+      const trace = await eventTrace(owner, eventId);
+      expect(trace.steps.map((s) => s.step).filter((s) => s.startsWith('task.'))).toEqual([
+        'task.created',
+        'task.claimed',
+        'task.released',
+        'task.claimed',
+      ]);
+      expect(trace.tasks[0]).toMatchObject({ id: claim.task!.id, status: 'claimed', attempts: 1 });
+    } finally {
+      hand.mockRestore();
+    }
+  });
+
+  it('answers empty when the time is up, and refuses a wait out of range', async () => {
+    const t0 = Date.now();
+    const claim = await waitingClaim(1);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(900);
+    expect(claim).toMatchObject({ task: null, reason: 'empty' });
+    expect(claim.agent_id).toMatch(/^[0-9a-f-]{36}$/);
+    for (const bad of [-1, 301]) {
+      await expect(waitingClaim(bad)).rejects.toMatchObject({
+        status: 400,
+        message: expect.stringMatching(/between 0 and 300/),
+      });
+    }
+    // Without p_wait_seconds the call answers at once, as before.
+    await expect(
+      owner.client.rpc('mc_worker_claim', { p_meshwork: 'claims', p_agent: 'pusher' }),
+    ).resolves.toMatchObject({ task: null, reason: 'empty' });
+  });
+});
