@@ -149,6 +149,27 @@ comment on function public.mc_worker_claim(text, text, uuid, int) is 'Claim the 
 revoke all on function public.mc_worker_claim(text, text, uuid, int) from public, anon;
 grant execute on function public.mc_worker_claim(text, text, uuid, int) to authenticated, service_role;
 
+-- A task for a worker whose waiting claim this hub holds (listed in mesh.claim_for by mesh.hook_ingest_claim) is
+-- handed to that call with the task itself, so no assignment message is posted: a bare wake-up stands in for it in
+-- case the claim cannot be made or taken.
+create or replace function mesh.notify_assignee(t mesh.tasks, p_actor uuid, p_verb text)
+returns void
+language plpgsql volatile
+as $$
+begin
+  if t.assignee_id is not null and t.assignee_id is distinct from p_actor then
+    if pg_catalog.strpos(coalesce(pg_catalog.current_setting('mesh.claim_for', true), ''), t.assignee_id::text) > 0 then
+      perform mesh.note_wake(array[t.assignee_id]);
+    else
+      perform mesh.post_message(t.meshwork_id, p_actor, array[t.assignee_id], false, 'system',
+        pg_catalog.format('task %s: %s', p_verb, t.title),
+        pg_catalog.jsonb_build_object('task_id', t.id, 'task', mesh.task_json(t)), null, null, null, null);
+    end if;
+  end if;
+end
+$$;
+comment on function mesh.notify_assignee(mesh.tasks, uuid, text) is 'Deliver a system message to a task''s assignee (wakes its meshcode_wait); only a wake-up for a worker whose waiting claim gets the task in this transaction.';
+
 -- A delivery whose tasks go to workers waiting on this hub (p_claim_for) claims one task for each of them in the same
 -- transaction; the hub answers their held calls with the claims.
 create or replace function mesh.hook_ingest_claim(p_claim_for uuid[], p_meshwork uuid, p_source text, p_delivery text, p_event text,
@@ -158,12 +179,15 @@ language plpgsql volatile
 set search_path = ''
 as $$
 declare
-  v jsonb := mesh.hook_ingest(p_meshwork, p_source, p_delivery, p_event, p_action, p_summary, p_context, p_payload, p_payload_bytes,
-    p_tasks, p_skipped);
+  v jsonb;
   v_claims jsonb := '[]'::jsonb;
   v_claim jsonb;
   t record;
 begin
+  perform pg_catalog.set_config('mesh.claim_for', coalesce(pg_catalog.array_to_string(p_claim_for, ','), ''), true);
+  v := mesh.hook_ingest(p_meshwork, p_source, p_delivery, p_event, p_action, p_summary, p_context, p_payload, p_payload_bytes,
+    p_tasks, p_skipped);
+  perform pg_catalog.set_config('mesh.claim_for', '', true);
   if coalesce(pg_catalog.cardinality(p_claim_for), 0) = 0 or (v ->> 'duplicate')::boolean then
     return v;
   end if;
@@ -210,3 +234,33 @@ end
 $$;
 comment on function mesh.worker_unclaim(uuid, int) is 'Hub: undo a claim no waiting call could take; the worker is woken to claim the task again.';
 revoke all on function mesh.worker_unclaim(uuid, int) from public;
+
+-- The delivery's transaction, cheaper: pipeline helpers that only run inside entry points fixing search_path = ''
+-- inherit it (no configuration save/restore per call), and mesh.hub_result, a SQL function that could not be inlined
+-- (so planned again on every call), is PL/pgSQL.
+do $$
+declare
+  f text;
+begin
+  foreach f in array array[
+    'mesh.trace(uuid, uuid, text, text, text, jsonb)', 'mesh.event_settle(uuid)', 'mesh.schedule_outcome(uuid, boolean, text)',
+    'mesh.create_run(uuid, uuid, uuid, uuid, integer, boolean, text, text, jsonb, integer, integer, text, jsonb, text)']
+  loop
+    execute pg_catalog.format('alter function %s reset search_path', f);
+  end loop;
+end
+$$;
+
+create or replace function mesh.hub_result(p jsonb)
+returns jsonb
+language plpgsql volatile
+as $$
+begin
+  return coalesce(p, '{}'::jsonb) || pg_catalog.jsonb_build_object(
+    'wake', nullif(pg_catalog.current_setting('mesh.wake', true), ''),
+    'changed', nullif(pg_catalog.current_setting('mesh.changed', true), ''),
+    'deliver', nullif(pg_catalog.current_setting('mesh.deliver', true), ''),
+    'revoked', coalesce(pg_catalog.current_setting('mesh.revoked', true), '') = '1');
+end
+$$;
+alter function mesh.hub_result(jsonb) reset search_path;

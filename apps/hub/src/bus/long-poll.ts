@@ -54,13 +54,11 @@ export const WAIT_SPECS: Record<string, LongPollSpec> = {
     timeoutArg: 'p_timeout_seconds',
     defaultSeconds: DEFAULT_WAIT_SECONDS,
   },
-  // A worker idling for its next task: woken by the task's assignment message, answered with the claimed task.
+  // A worker idling for its next task: woken by the task's assignment, answered with the claimed task. Whatever keeps
+  // it from claiming (stopped, busy, rate limited, capped) is held like an empty board, so an idle runtime never spins.
   mc_worker_claim: {
     fn: 'mc_worker_claim',
-    ready: (r) => {
-      const x = r as { task?: unknown; reason?: string };
-      return x.task != null || x.reason !== 'empty';
-    },
+    ready: (r) => (r as { task?: unknown }).task != null,
     agentId: (r) => (r as { agent_id?: string }).agent_id,
     batched: false,
     takes: true,

@@ -135,9 +135,12 @@ export async function receiveDelivery(
   );
   const r = ingested.rows[0]?.r;
   if (!r) throw new Error('mesh.hook_ingest_claim returned nothing');
-  const unclaimed = (r.claims ?? []).filter((c) => !pipeline.deps.claims?.hand(c.agent_id, c.result));
+  // A claim no held call could take goes back on the board before anyone is woken, so the wake-up finds it open.
+  for (const c of r.claims ?? []) {
+    if (!pipeline.deps.claims?.hand(c.agent_id, c.result))
+      await handBack(pipeline, c.result.task.id, c.result.run.attempt);
+  }
   pipeline.publishNotes(r);
-  for (const c of unclaimed) await handBack(pipeline, c.result.task.id, c.result.run.attempt);
   if (specs.some((t) => t.hold)) pipeline.poke('hydration');
   return {
     status: r.duplicate ? 200 : 202,

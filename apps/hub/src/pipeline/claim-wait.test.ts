@@ -88,7 +88,12 @@ describeBackends('waiting claims', (getDb) => {
     );
     expect(at.rows.map((r) => r.step).sort()).toEqual(['event.received', 'task.claimed']);
     expect(new Set(at.rows.map((r) => r.created_at)).size).toBe(1);
-    // The worker is working, and the assignment message was only its wake-up: the claim acknowledged it.
+    // Handed the task itself, the worker got no assignment message, and it is working.
+    const messages = await getDb().query<{ n: number }>(
+      'select count(*)::int as n from mesh.messages where to_agent_id = $1',
+      [claim.agent_id],
+    );
+    expect(messages.rows[0]!.n).toBe(0);
     const agent = await owner.client.rpc<{ status: string }>('mc_get_agent', {
       p_meshwork: 'claims',
       p_name: 'pusher',
@@ -124,7 +129,7 @@ describeBackends('waiting claims', (getDb) => {
     }
   });
 
-  it('answers empty when the time is up, and refuses a wait out of range', async () => {
+  it('answers empty or stopped when the time is up, and refuses a wait out of range', async () => {
     const t0 = Date.now();
     const claim = await waitingClaim(1);
     expect(Date.now() - t0).toBeGreaterThanOrEqual(900);
@@ -136,9 +141,14 @@ describeBackends('waiting claims', (getDb) => {
         message: expect.stringMatching(/between 0 and 300/),
       });
     }
+    // A stopped worker's waiting claim is held too (an idle runtime must not spin on it), and says why at the end.
+    await owner.client.rpc('mc_worker_set', { p_meshwork: 'claims', p_name: 'pusher', p_enabled: false });
+    const t1 = Date.now();
+    expect(await waitingClaim(1)).toMatchObject({ task: null, reason: 'stopped' });
+    expect(Date.now() - t1).toBeGreaterThanOrEqual(900);
     // Without p_wait_seconds the call answers at once, as before.
     await expect(
       owner.client.rpc('mc_worker_claim', { p_meshwork: 'claims', p_agent: 'pusher' }),
-    ).resolves.toMatchObject({ task: null, reason: 'empty' });
+    ).resolves.toMatchObject({ task: null, reason: 'stopped' });
   });
 });
