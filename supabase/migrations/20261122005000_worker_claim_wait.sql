@@ -170,9 +170,26 @@ end
 $$;
 comment on function mesh.notify_assignee(mesh.tasks, uuid, text) is 'Deliver a system message to a task''s assignee (wakes its meshcode_wait); only a wake-up for a worker whose waiting claim gets the task in this transaction.';
 
+-- The hub keeps the target of a project's last delivery (secret envelope, workers) and checks it is still current in
+-- the next delivery's transaction instead of reading it again first: one round trip less per delivery.
+create or replace function mesh.hook_target_stamped(p_meshwork uuid, p_source text)
+returns jsonb
+language plpgsql stable
+set search_path = ''
+as $$
+declare
+  v jsonb := mesh.hook_target(p_meshwork, p_source);
+begin
+  return v || pg_catalog.jsonb_build_object('stamp', pg_catalog.md5(v::text));
+end
+$$;
+comment on function mesh.hook_target_stamped(uuid, text) is 'Hub: mesh.hook_target with a stamp (digest of it) that mesh.hook_ingest_claim checks.';
+revoke all on function mesh.hook_target_stamped(uuid, text) from public;
+
 -- A delivery whose tasks go to workers waiting on this hub (p_claim_for) claims one task for each of them in the same
--- transaction; the hub answers their held calls with the claims.
-create or replace function mesh.hook_ingest_claim(p_claim_for uuid[], p_meshwork uuid, p_source text, p_delivery text, p_event text,
+-- transaction; the hub answers their held calls with the claims. {"stale": true}, and nothing done, when the target the
+-- hub verified and matched the delivery with (p_stamp) is no longer current.
+create or replace function mesh.hook_ingest_claim(p_stamp text, p_claim_for uuid[], p_meshwork uuid, p_source text, p_delivery text, p_event text,
   p_action text, p_summary text, p_context jsonb, p_payload jsonb, p_payload_bytes int, p_tasks jsonb, p_skipped jsonb default '[]'::jsonb)
 returns jsonb
 language plpgsql volatile
@@ -184,6 +201,9 @@ declare
   v_claim jsonb;
   t record;
 begin
+  if p_stamp is distinct from pg_catalog.md5(mesh.hook_target(p_meshwork, p_source)::text) then
+    return '{"stale": true}'::jsonb;
+  end if;
   perform pg_catalog.set_config('mesh.claim_for', coalesce(pg_catalog.array_to_string(p_claim_for, ','), ''), true);
   v := mesh.hook_ingest(p_meshwork, p_source, p_delivery, p_event, p_action, p_summary, p_context, p_payload, p_payload_bytes,
     p_tasks, p_skipped);
@@ -203,8 +223,8 @@ begin
   return mesh.hub_result(v || pg_catalog.jsonb_build_object('claims', v_claims));
 end
 $$;
-comment on function mesh.hook_ingest_claim(uuid[], uuid, text, text, text, text, text, jsonb, jsonb, int, jsonb, jsonb) is 'Hub: mesh.hook_ingest, then claim a created task for each worker in p_claim_for (their waiting claims are held by this hub).';
-revoke all on function mesh.hook_ingest_claim(uuid[], uuid, text, text, text, text, text, jsonb, jsonb, int, jsonb, jsonb) from public;
+comment on function mesh.hook_ingest_claim(text, uuid[], uuid, text, text, text, text, text, jsonb, jsonb, int, jsonb, jsonb) is 'Hub: check the target stamp, mesh.hook_ingest, then claim a created task for each worker in p_claim_for (their waiting claims are held by this hub).';
+revoke all on function mesh.hook_ingest_claim(text, uuid[], uuid, text, text, text, text, text, jsonb, jsonb, int, jsonb, jsonb) from public;
 
 -- A claim made for a waiting call that had ended by the time the hub could answer it: the task goes back on the board
 -- as if never claimed (attempt, lease and rate count undone) and the worker is woken to claim it again.
@@ -264,3 +284,8 @@ begin
 end
 $$;
 alter function mesh.hub_result(jsonb) reset search_path;
+
+-- Leased tasks by holder and by expiry: a worker's claim counts its active leases, and the pipeline looks for expired
+-- ones on every tick. Both scanned every task ever created before (tasks_assignee_id_idx only narrowed by status).
+create index tasks_leased_idx on mesh.tasks (lease_owner, lease_expires_at) where status in ('claimed', 'in_progress');
+create index tasks_lease_expiry_idx on mesh.tasks (lease_expires_at) where status in ('claimed', 'in_progress');

@@ -219,6 +219,26 @@ describeBackends('webhook intake', (getDb) => {
     expect(tasks.map((t) => t.worker).sort()).toEqual(['pr-reviewer', 'pr-reviewer', 'second-opinion']);
   });
 
+  it("reuses the project's webhook settings only while they are current: a rotated secret and a new worker count at once", async () => {
+    const post = (s: string) => {
+      const d = githubDelivery(example('push'), 'push', s);
+      return postHook(hookUrl, d.headers, d.body);
+    };
+    expect((await post(secret)).status).toBe(202); // the hub now holds this project's settings
+    const rotated = await setWebhookSecret(owner, 'github');
+    expect((await post(rotated.secret!)).status).toBe(202);
+    expect((await post(secret)).status).toBe(401);
+    await addWorker(owner, { ...reviewer, name: 'late-joiner', events: [reviewer.events[2]] });
+    const res = await post(rotated.secret!);
+    expect((res.body['tasks'] as { worker: string }[]).map((t) => t.worker).sort()).toEqual([
+      'late-joiner',
+      'pr-reviewer',
+    ]);
+    await owner.client.rpc('mc_worker_remove', { p_meshwork: 'hooks', p_name: 'late-joiner' });
+    const after = await post(rotated.secret!);
+    expect((after.body['tasks'] as { worker: string }[]).map((t) => t.worker)).toEqual(['pr-reviewer']);
+  });
+
   it('caps bodies at 5 MB and refuses unknown projects and sources', async () => {
     const big = Buffer.alloc(5 * 1024 * 1024 + 10, 0x20);
     const tooBig = await postHook(hookUrl, { 'content-type': 'application/json' }, big);

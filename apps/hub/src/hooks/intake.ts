@@ -8,7 +8,7 @@ import { normalizeEvent, parsePayload, templateContext } from '../pipeline/norma
 import { matchWorkers, type WorkerRow } from '../pipeline/match';
 import type { Pipeline } from '../pipeline/service';
 import type { RawNotes } from '../bus/notes';
-import { isWebhookScheme, slackUrlVerification, verifiers } from './verify/index';
+import { isWebhookScheme, slackUrlVerification, verifiers, type WebhookScheme } from './verify/index';
 
 export const HOOK_BODY_LIMIT = 5 * 1024 * 1024;
 
@@ -19,14 +19,25 @@ export interface IntakeResult {
   body: unknown;
 }
 
-interface Target {
+export interface HookTarget {
   meshwork_id: string;
   meshwork: string;
   secret: string | null;
   workers: WorkerRow[];
+  /** A digest of all of the above, checked again by the delivery's transaction. */
+  stamp: string;
+}
+
+const MAX_TARGETS = 1_000;
+
+function remember(targets: Map<string, HookTarget>, key: string, target: HookTarget): void {
+  targets.delete(key);
+  targets.set(key, target);
+  if (targets.size > MAX_TARGETS) targets.delete(targets.keys().next().value!);
 }
 
 interface Ingested {
+  stale?: boolean;
   event_id: string;
   duplicate: boolean;
   state: string;
@@ -38,6 +49,11 @@ interface Ingested {
 
 function failure(status: number, message: string, hint: string | null = null): IntakeResult {
   return { status, body: { code: `hook_${status}`, message, details: null, hint } };
+}
+
+/** An answer given before the delivery's transaction checked the target it came from. */
+function early(result: IntakeResult): { result: IntakeResult; checked: boolean } {
+  return { result, checked: false };
 }
 
 /** Postgres jsonb refuses NUL characters; they carry nothing a prompt needs. */
@@ -76,13 +92,43 @@ export async function receiveDelivery(
   if (!UUID.test(meshwork)) {
     return failure(404, 'webhook URLs name the project by its id', 'copy the URL mc_set_webhook_secret returned');
   }
-  const res = await pipeline.deps.db.query<{ t: Target | null }>('select mesh.hook_target($1::uuid, $2) as t', [
-    meshwork,
-    source,
-  ]);
-  const target = res.rows[0]?.t;
-  if (!target) return failure(404, 'no project with this id', 'copy the URL mc_set_webhook_secret returned');
+  // The target (secret, workers) of the last delivery is reused. The delivery's transaction checks its stamp and says
+  // "stale" when anything in it changed; the delivery is then verified and matched again on a fresh one. An answer
+  // given before that check (a signature refused, say, right after the secret was rotated) is only trusted from a
+  // fresh target.
+  const targets = pipeline.hookTargets;
+  const cacheKey = `${meshwork}\n${source}`;
+  let target = targets.get(cacheKey);
+  for (let attempt = 0; ; attempt++) {
+    const fresh = target === undefined;
+    if (!target) {
+      const res = await pipeline.deps.db.query<{ t: HookTarget | null }>(
+        'select mesh.hook_target_stamped($1::uuid, $2) as t',
+        [meshwork, source],
+      );
+      target = res.rows[0]?.t ?? undefined;
+      if (!target) {
+        targets.delete(cacheKey);
+        return failure(404, 'no project with this id', 'copy the URL mc_set_webhook_secret returned');
+      }
+      remember(targets, cacheKey, target);
+    }
+    const outcome = await ingestWith(pipeline, source, target, headers, rawBody);
+    if (outcome !== 'stale' && (outcome.checked || fresh)) return outcome.result;
+    targets.delete(cacheKey);
+    target = undefined;
+    if (attempt === 3) return failure(503, "the project's webhook settings keep changing", 'send the delivery again');
+  }
+}
 
+/** Verify, match and record one delivery against a target; 'stale' when the target changed since it was read. */
+async function ingestWith(
+  pipeline: Pipeline,
+  source: WebhookScheme,
+  target: HookTarget,
+  headers: Record<string, string | string[] | undefined>,
+  rawBody: Buffer,
+): Promise<{ result: IntakeResult; checked: boolean } | 'stale'> {
   let secret: string | undefined;
   if (target.secret) {
     secret = pipeline.keys.decrypt(target.secret, `${source}:secret`);
@@ -90,21 +136,24 @@ export async function receiveDelivery(
       pipeline.deps.log(
         `hooks: the ${source} secret of ${target.meshwork} does not decrypt with this hub's master key`,
       );
-      return failure(
-        401,
-        `the ${source} webhook secret of this project cannot be decrypted by this hub`,
-        'set the secret again (mc_set_webhook_secret); every hub of one database needs the same MESHCODE_MASTER_KEY',
+      return early(
+        failure(
+          401,
+          `the ${source} webhook secret of this project cannot be decrypted by this hub`,
+          'set the secret again (mc_set_webhook_secret); every hub of one database needs the same MESHCODE_MASTER_KEY',
+        ),
       );
     }
   }
   const verified = verifiers[source]({ headers, rawBody }, secret, pipeline.now);
-  if (!verified.ok) return failure(verified.status, verified.reason);
+  if (!verified.ok) return early(failure(verified.status, verified.reason));
 
   const challenge = slackUrlVerification(verified, rawBody);
-  if (challenge) return { status: 200, body: challenge };
+  if (challenge) return early({ status: 200, body: challenge });
 
   const payload = parsePayload(source, rawBody);
-  if (!payload) return failure(400, 'the body is not a JSON object', 'send the JSON payload the source documents');
+  if (!payload)
+    return early(failure(400, 'the body is not a JSON object', 'send the JSON payload the source documents'));
 
   const normalized: NormalizedEvent = normalizeEvent(source, verified.event, payload);
   const context = templateContext(source, verified.deliveryId, normalized, payload);
@@ -117,8 +166,9 @@ export async function receiveDelivery(
     pipeline.deps.claims?.takersOf(specs.filter((t) => !t.hold && t.assign).map((t) => t.worker_id)) ?? [];
 
   const ingested = await pipeline.deps.db.query<{ r: Ingested }>(
-    'select mesh.hook_ingest_claim($1::uuid[], $2::uuid, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10, $11::jsonb, $12::jsonb) as r',
+    'select mesh.hook_ingest_claim($1, $2::uuid[], $3::uuid, $4, $5, $6, $7, $8, $9::jsonb, $10::jsonb, $11, $12::jsonb, $13::jsonb) as r',
     [
+      target.stamp,
       claimFor,
       target.meshwork_id,
       source,
@@ -135,6 +185,7 @@ export async function receiveDelivery(
   );
   const r = ingested.rows[0]?.r;
   if (!r) throw new Error('mesh.hook_ingest_claim returned nothing');
+  if (r.stale) return 'stale';
   // A claim no held call could take goes back on the board before anyone is woken, so the wake-up finds it open.
   for (const c of r.claims ?? []) {
     if (!pipeline.deps.claims?.hand(c.agent_id, c.result))
@@ -143,7 +194,10 @@ export async function receiveDelivery(
   pipeline.publishNotes(r);
   if (specs.some((t) => t.hold)) pipeline.poke('hydration');
   return {
-    status: r.duplicate ? 200 : 202,
-    body: { event_id: r.event_id, duplicate: r.duplicate, state: r.state, tasks: r.tasks },
+    result: {
+      status: r.duplicate ? 200 : 202,
+      body: { event_id: r.event_id, duplicate: r.duplicate, state: r.state, tasks: r.tasks },
+    },
+    checked: true,
   };
 }
