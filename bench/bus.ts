@@ -2,6 +2,7 @@
 // and RSS per waiter, broadcast to 1,000 waiters. Runs the hub as a child process on a throwaway PostgreSQL 15
 // cluster and on embedded PGlite. Usage: npm run bench:bus [-- --backend postgres|pglite] [--waiters N] [--ramdisk]
 // --ramdisk puts the database on /dev/shm, separating the machine's fsync cost (3 ms per commit here) from ours.
+import { setMaxListeners } from 'node:events';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -164,6 +165,7 @@ async function throughput(hub: HubProcess, key: string, seconds: number, senders
 async function idleWaiters(hub: HubProcess, key: string, count: number) {
   const before = rssOf(hub.child.pid!);
   const ac = new AbortController();
+  setMaxListeners(0, ac.signal); // one abort listener per held request
   const pending: Promise<unknown>[] = [];
   const failures: string[] = [];
   let early = 0;
