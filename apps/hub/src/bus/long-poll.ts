@@ -1,7 +1,8 @@
-// mc_wait, mc_wait_reply and a waiting mc_worker_claim held by the hub: query; if nothing, register the waiter, query again (no lost
-// wake-up), then sleep until a wake, the deadline or the client leaving; repeat until something arrives.
+// mc_wait, mc_wait_reply and a waiting mc_worker_claim held by the hub: query; if nothing, register the waiter, query
+// again (no lost wake-up), then sleep until a wake, the deadline or the client leaving; repeat until something arrives.
 // Re-reads after registration go through the WaitBatcher when the spec allows it. A wake-up that carries the committed
-// messages right after the waiter's last page answers it without a re-read (pageFromDeliveries).
+// messages right after the waiter's last page answers it without a re-read (pageFromDeliveries); a sleeping waiting
+// claim may be handed a task a delivery's transaction claimed for it (Waiters.hand).
 import type { RpcExecutor } from '../rpc';
 import type { DeliveredMarks } from './delivered';
 import type { Delivery } from './notes';

@@ -1,8 +1,8 @@
 // Cross-hub signals. After a commit the hub wakes its own waiters at once (handing them the committed messages);
 // other hubs on the same database learn through one NOTIFY channel, sent outside the message transaction and
 // coalesced: the first goes out once this turn's answers are written (so it does not compete with them), and while one
-// is in flight, later wake-ups accumulate and go out together in the next. Deliveries stay
-// local (other hubs' waiters re-read their inbox); wake-ups, changed feeds and revocations cross.
+// is in flight, later wake-ups accumulate and go out together in the next. Deliveries stay local (other hubs' waiters
+// re-read their inbox); wake-ups, changed feeds and revocations cross.
 import { randomUUID } from 'node:crypto';
 import type { Db } from '@meshcode/db';
 import type { Notes } from './notes';

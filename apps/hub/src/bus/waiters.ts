@@ -9,6 +9,22 @@ export type Take = (claim: unknown) => boolean;
 
 const MAX_HINTS = 100_000;
 
+/** Add to the set under a key; the returned function removes it again (and the set once empty). */
+function addTo<T>(map: Map<string, Set<T>>, key: string, item: T): () => void {
+  let set = map.get(key);
+  if (!set) {
+    set = new Set();
+    map.set(key, set);
+  }
+  set.add(item);
+  return () => {
+    const s = map.get(key);
+    if (!s) return;
+    s.delete(item);
+    if (s.size === 0) map.delete(key);
+  };
+}
+
 export class Waiters {
   private readonly byAgent = new Map<string, Set<Wake>>();
   private readonly hints = new Map<string, string>();
@@ -40,34 +56,12 @@ export class Waiters {
 
   /** Register before the catch-up query (no lost wake-up); call the returned function to unregister. */
   register(agentId: string, wake: Wake): () => void {
-    let set = this.byAgent.get(agentId);
-    if (!set) {
-      set = new Set();
-      this.byAgent.set(agentId, set);
-    }
-    set.add(wake);
-    return () => {
-      const s = this.byAgent.get(agentId);
-      if (!s) return;
-      s.delete(wake);
-      if (s.size === 0) this.byAgent.delete(agentId);
-    };
+    return addTo(this.byAgent, agentId, wake);
   }
 
   /** A waiting claim, while it sleeps, offers to take a task claimed for its worker; returns the withdrawal. */
   offerTake(agentId: string, take: Take): () => void {
-    let set = this.takers.get(agentId);
-    if (!set) {
-      set = new Set();
-      this.takers.set(agentId, set);
-    }
-    set.add(take);
-    return () => {
-      const s = this.takers.get(agentId);
-      if (!s) return;
-      s.delete(take);
-      if (s.size === 0) this.takers.delete(agentId);
-    };
+    return addTo(this.takers, agentId, take);
   }
 
   /** Workers with a waiting claim asleep here: a delivery's transaction may claim their tasks for them. */
