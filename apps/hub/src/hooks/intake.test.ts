@@ -2,18 +2,17 @@
 // delivery id in the same transaction as the tasks, every matching rule, Slack's window and handshake, the 5 MB cap.
 import { randomUUID } from 'node:crypto';
 import examples from '@octokit/webhooks-examples';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { describeBackends, resetState } from '@meshcode/db/testing';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { describeBackends } from '@meshcode/db/testing';
 import { hashKey } from '../auth';
 import {
   addWorker,
   eventTrace,
   githubDelivery,
-  ownerWithProject,
   postHook,
   setWebhookSecret,
   slackDelivery,
-  startPipelineHub,
+  useHookProject,
   type Owner,
   type PipelineHub,
 } from '../pipeline/testing/fixture';
@@ -44,25 +43,12 @@ const reviewer = {
 };
 
 describeBackends('webhook intake', (getDb) => {
+  const project = useHookProject(getDb, 'hooks', reviewer);
   let hub: PipelineHub;
   let owner: Owner;
   let secret: string;
   let hookUrl: string;
-
-  beforeAll(async () => {
-    hub = await startPipelineHub(getDb(), { paused: true });
-  });
-  afterAll(async () => {
-    await hub.close();
-  });
-  beforeEach(async () => {
-    await resetState(getDb());
-    owner = await ownerWithProject(hub.url, 'hooks');
-    const set = await setWebhookSecret(owner, 'github');
-    secret = set.secret!;
-    hookUrl = set.url;
-    await addWorker(owner, reviewer);
-  });
+  beforeEach(() => ({ hub, owner, secret, hookUrl } = project));
 
   it('generates a secret once, stores only an encrypted envelope, and hands out the hook URL by project id', async () => {
     expect(hookUrl).toBe(`${hub.url}/hooks/v1/${owner.meshworkId}/github`);

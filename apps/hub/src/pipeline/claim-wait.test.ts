@@ -2,19 +2,9 @@
 // signed delivery claimed for it in the delivery's own transaction, the claim handed back when the call could not take
 // it, an empty answer when the time is up, and bad waits refused.
 import examples from '@octokit/webhooks-examples';
-import { afterAll, beforeAll, beforeEach, expect, it, vi } from 'vitest';
-import { describeBackends, resetState } from '@meshcode/db/testing';
-import {
-  addWorker,
-  eventTrace,
-  githubDelivery,
-  ownerWithProject,
-  postHook,
-  setWebhookSecret,
-  startPipelineHub,
-  type Owner,
-  type PipelineHub,
-} from './testing/fixture';
+import { beforeEach, expect, it, vi } from 'vitest';
+import { describeBackends } from '@meshcode/db/testing';
+import { eventTrace, githubDelivery, postHook, useHookProject, type Owner, type PipelineHub } from './testing/fixture';
 
 const worker = {
   name: 'pusher',
@@ -35,25 +25,12 @@ interface Claim {
 }
 
 describeBackends('waiting claims', (getDb) => {
+  const project = useHookProject(getDb, 'claims', worker);
   let hub: PipelineHub;
   let owner: Owner;
   let secret: string;
   let hookUrl: string;
-
-  beforeAll(async () => {
-    hub = await startPipelineHub(getDb(), { paused: true });
-  });
-  afterAll(async () => {
-    await hub.close();
-  });
-  beforeEach(async () => {
-    await resetState(getDb());
-    owner = await ownerWithProject(hub.url, 'claims');
-    const set = await setWebhookSecret(owner, 'github');
-    secret = set.secret!;
-    hookUrl = set.url;
-    await addWorker(owner, worker);
-  });
+  beforeEach(() => ({ hub, owner, secret, hookUrl } = project));
 
   const waitingClaim = (seconds = 20) =>
     owner.client.rpc<Claim>('mc_worker_claim', { p_meshwork: 'claims', p_agent: 'pusher', p_wait_seconds: seconds });

@@ -4,8 +4,10 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { createMeshClient, signup, type MeshClient } from '@meshcode/client';
 import type { Db } from '@meshcode/db';
+import { resetState } from '@meshcode/db/testing';
 import { loadWorkerEnv, localDriver, runWorker, writeSecret, type WorkerEnv } from '@meshcode/worker';
 import { createHub, type Hub } from '../../hub';
 import { signGitHub, signSlack } from '../../hooks/verify/index';
@@ -91,6 +93,36 @@ export async function setSourceToken(owner: Owner, source: string, token: string
 
 export async function addWorker(owner: Owner, definition: Record<string, unknown>): Promise<Record<string, unknown>> {
   return owner.client.rpc('mc_worker_upsert', { p_meshwork: owner.project, p_definition: definition });
+}
+
+export interface HookProject {
+  hub: PipelineHub;
+  owner: Owner;
+  secret: string;
+  hookUrl: string;
+}
+
+/**
+ * For a suite: one paused pipeline hub, and before each test an empty database with a new project that has a GitHub
+ * webhook secret and one worker. Read the fields inside tests (they change per test).
+ */
+export function useHookProject(getDb: () => Db, project: string, worker: Record<string, unknown>): HookProject {
+  const ctx = {} as HookProject;
+  beforeAll(async () => {
+    ctx.hub = await startPipelineHub(getDb(), { paused: true });
+  });
+  afterAll(async () => {
+    await ctx.hub.close();
+  });
+  beforeEach(async () => {
+    await resetState(getDb());
+    ctx.owner = await ownerWithProject(ctx.hub.url, project);
+    const set = await setWebhookSecret(ctx.owner, 'github');
+    ctx.secret = set.secret!;
+    ctx.hookUrl = set.url;
+    await addWorker(ctx.owner, worker);
+  });
+  return ctx;
 }
 
 export interface Posted {
