@@ -104,6 +104,17 @@ async function heldAtLeast(hub: HubProcess, n: number): Promise<void> {
   }
 }
 
+async function settled(hub: HubProcess, key: string, eventId: string): Promise<void> {
+  for (;;) {
+    const trace = await rpc<{ event: { state: string } }>(hub, key, 'mc_event_trace', {
+      p_meshwork: 'bench',
+      p_event_id: eventId,
+    });
+    if (trace.event.state === 'completed' || trace.event.state === 'failed') return;
+    await new Promise((r) => setTimeout(r, 2));
+  }
+}
+
 interface Claim {
   task: { id: string } | null;
   run?: { attempt: number };
@@ -152,10 +163,10 @@ async function measure(hub: HubProcess, n: number) {
     const t0 = performance.now();
     const posted = post(hook.url, headers, body).then((r) => {
       if (r.status !== 202) throw new Error(`delivery answered ${r.status} ${JSON.stringify(r.json)}`);
-      return performance.now();
+      return { at: performance.now(), eventId: (r.json as { event_id: string }).event_id };
     });
     const { claim, at } = await waiting;
-    const tPost = await posted;
+    const { at: tPost, eventId } = await posted;
     if (!claim.task) throw new Error(`the waiting worker was answered without a task (${claim.reason})`);
     await rpc(hub, key, 'mc_worker_report', {
       p_meshwork: 'bench',
@@ -165,6 +176,8 @@ async function measure(hub: HubProcess, n: number) {
       p_ok: true,
       p_output: 'ok',
     });
+    // Each delivery is measured on its own: the previous one's policy step has finished before the next is posted.
+    await settled(hub, key, eventId);
     if (i < 20) continue; // warm-up
     posts.push(tPost - t0);
     claims.push(at - t0);
@@ -206,7 +219,7 @@ async function runBackend(backend: 'postgres' | 'pglite') {
     const n = Number(values.n);
     const r = await measure(hub, n);
     console.log(
-      `\n## webhook benchmark — ${backend}${values.ramdisk ? ' (data on tmpfs: fsync cost removed)' : ''} (hub in its own process, ${n} sequential signed GitHub push deliveries of ~7 KB)`,
+      `\n## webhook benchmark — ${backend}${values.ramdisk ? ' (data on tmpfs: fsync cost removed)' : ''} (hub in its own process, ${n} sequential signed GitHub push deliveries of ~7 KB, each after the previous one settled)`,
     );
     console.log(
       `webhook POST answered (verify, match, event + task + wake in one transaction)   p50 ${fmt(pct(r.posts, 50))}   p99 ${fmt(pct(r.posts, 99))}`,
