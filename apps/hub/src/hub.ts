@@ -60,7 +60,7 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
   const shutdown = new AbortController();
   setMaxListeners(0, shutdown.signal); // one listener per held long-poll
   const pipeline = new Pipeline(
-    { db: opts.db, publish: (notes) => signals.publishNotes(notes), log, claims: waiters },
+    { db: opts.db, publish: (notes) => signals.publish(notes), log, claims: waiters },
     opts.pipeline,
   );
   const app = buildServer({

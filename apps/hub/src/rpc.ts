@@ -1,7 +1,7 @@
 // Runs one RPC as its caller through mesh.call_as (one statement, one round trip), then publishes what the
 // transaction noted (wake-ups, deliveries, feed changes, revocations). Throws HttpError carrying PostgREST's envelope.
 import type { Db } from '@meshcode/db';
-import { parseNotes, type RawNotes } from './bus/notes';
+import type { RawNotes } from './bus/notes';
 import type { Signals } from './bus/signals';
 import { fromDbError, httpError } from './http/errors';
 
@@ -63,7 +63,7 @@ export class RpcExecutor {
     }
     if (!row) throw httpError(500, 'XX000', 'internal error');
     const r = row.r;
-    if (r.wake || r.changed || r.revoked) this.signals.publishNotes(parseNotes(r));
+    this.signals.publish(r);
     return { result: r.result, expiresAt: typeof r.exp === 'number' ? r.exp * 1000 : null };
   }
 }

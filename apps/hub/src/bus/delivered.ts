@@ -48,8 +48,7 @@ export class DeliveredMarks {
           const res = await this.db.query<{ r: string | null }>('select mesh.mark_delivered($1::jsonb) as r', [
             JSON.stringify(items),
           ]);
-          const changed = res.rows[0]?.r;
-          if (changed) this.signals.publish([], changed.split(','));
+          this.signals.publish({ changed: res.rows[0]?.r });
         } catch (err) {
           // Presence only: the agent's next wait or heartbeat sets it again.
           this.log(`hub: presence after delivery failed: ${err instanceof Error ? err.message : String(err)}`);

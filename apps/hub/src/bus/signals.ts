@@ -5,7 +5,7 @@
 // re-read their inbox); wake-ups, changed feeds and revocations cross.
 import { randomUUID } from 'node:crypto';
 import type { Db } from '@meshcode/db';
-import type { Notes } from './notes';
+import { parseNotes, type Notes, type RawNotes } from './notes';
 
 export const CHANNEL = 'meshcode_signals';
 const MAX_PAYLOAD = 7800; // NOTIFY payloads must stay under 8000 bytes
@@ -51,20 +51,18 @@ export class Signals {
     this.unlisten = null;
   }
 
-  /** Called with what a transaction noted, after it committed. */
-  publish(wake: string[], changed: string[], extra: Partial<Pick<Notes, 'deliver' | 'revoked'>> = {}): void {
-    if (extra.revoked) this.local.revoked();
-    if (wake.length) this.local.wake(wake, extra.deliver);
+  /** Called with what a transaction noted (mesh.call_as, mesh.hub_result and the like), after it committed. */
+  publish(raw: RawNotes): void {
+    if (!raw.wake && !raw.changed && !raw.revoked) return;
+    const { wake, changed, deliver, revoked } = parseNotes(raw);
+    if (revoked) this.local.revoked();
+    if (wake.length) this.local.wake(wake, deliver);
     if (changed.length) this.local.changed(changed);
     if (!this.crossHub) return;
     for (const id of wake) this.pendingWake.add(id);
     for (const id of changed) this.pendingChanged.add(id);
-    if (extra.revoked) this.pendingRevoked = true;
+    if (revoked) this.pendingRevoked = true;
     if (!this.inFlight) this.inFlight = this.flush();
-  }
-
-  publishNotes(notes: Notes): void {
-    this.publish(notes.wake, notes.changed, notes);
   }
 
   private async flush(): Promise<void> {

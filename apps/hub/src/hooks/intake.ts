@@ -36,15 +36,14 @@ function remember(targets: Map<string, HookTarget>, key: string, target: HookTar
   if (targets.size > MAX_TARGETS) targets.delete(targets.keys().next().value!);
 }
 
-interface Ingested {
+/** mesh.hook_ingest_claim's answer, with what its transaction noted for after the commit. */
+interface Ingested extends RawNotes {
   stale?: boolean;
   event_id: string;
   duplicate: boolean;
   state: string;
   tasks: { id: string; worker?: string; rule?: number; status?: string }[];
   claims?: { agent_id: string; result: { task: { id: string }; run: { attempt: number } } }[];
-  wake?: string | null;
-  changed?: string | null;
 }
 
 function failure(status: number, message: string, hint: string | null = null): IntakeResult {
@@ -64,11 +63,7 @@ function jsonForDb(value: unknown): string {
 /** The waiting call a claim was made for had ended: put the task back on the board and wake the worker. */
 async function handBack(pipeline: Pipeline, taskId: string, attempt: number): Promise<void> {
   try {
-    const res = await pipeline.deps.db.query<{ r: RawNotes }>('select mesh.worker_unclaim($1::uuid, $2) as r', [
-      taskId,
-      attempt,
-    ]);
-    if (res.rows[0]) pipeline.publishNotes(res.rows[0].r);
+    await pipeline.call('select mesh.worker_unclaim($1::uuid, $2) as r', [taskId, attempt]);
   } catch (err) {
     // The lease still runs out and the task is dispatched again then.
     pipeline.deps.log(`hooks: handing back task ${taskId} failed: ${err instanceof Error ? err.message : String(err)}`);
@@ -191,7 +186,7 @@ async function ingestWith(
     if (!pipeline.deps.claims?.hand(c.agent_id, c.result))
       await handBack(pipeline, c.result.task.id, c.result.run.attempt);
   }
-  pipeline.publishNotes(r);
+  pipeline.deps.publish(r);
   if (specs.some((t) => t.hold)) pipeline.poke('hydration');
   return {
     result: {

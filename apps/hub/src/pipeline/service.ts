@@ -23,7 +23,7 @@ import { applyPolicy, DENY_ALL, describeDecision } from './policy';
 import { GITHUB_API_URL, githubClient } from './providers/github';
 import { GITLAB_API_URL, gitlabClient } from './providers/gitlab';
 import type { DueEffect, ProviderClient } from './providers/types';
-import { parseNotes, type Notes, type RawNotes } from '../bus/notes';
+import type { RawNotes } from '../bus/notes';
 
 export interface PipelineOptions {
   /** MESHCODE_HOME: where master.key is kept when no masterKey is given. */
@@ -55,8 +55,8 @@ export interface ClaimHandoff {
 
 export interface PipelineDeps {
   db: Db;
-  /** Wake agents and mark meshwork feeds changed after a commit (the hub's Signals). */
-  publish(notes: Notes): void;
+  /** What a transaction noted, published after its commit (the hub's Signals). */
+  publish(notes: RawNotes): void;
   log(line: string): void;
   claims?: ClaimHandoff;
 }
@@ -206,12 +206,8 @@ export class Pipeline {
   async call<T>(sql: string, params: unknown[]): Promise<T> {
     const res = await this.deps.db.query<{ r: T }>(sql, params);
     const r = res.rows[0]?.r as T;
-    if (r && typeof r === 'object' && !Array.isArray(r)) this.publishNotes(r as RawNotes);
+    if (r && typeof r === 'object' && !Array.isArray(r)) this.deps.publish(r as RawNotes);
     return r;
-  }
-
-  publishNotes(raw: RawNotes): void {
-    if (raw.wake || raw.changed || raw.revoked) this.deps.publish(parseNotes(raw));
   }
 
   providerClient(
