@@ -1,4 +1,5 @@
 // In-process registry of long-polls waiting on an agent's inbox. Holds no DB connection: a waiter is a callback.
+import { LRUCache } from 'lru-cache';
 import type { Delivery } from './notes';
 
 /** Called on a wake-up: with the messages committed to this agent's inbox when the hub has them, else without. */
@@ -27,7 +28,7 @@ function addTo<T>(map: Map<string, Set<T>>, key: string, item: T): () => void {
 
 export class Waiters {
   private readonly byAgent = new Map<string, Set<Wake>>();
-  private readonly hints = new Map<string, string>();
+  private readonly hints = new LRUCache<string, string>({ max: MAX_HINTS });
   private readonly takers = new Map<string, Set<Take>>();
   private revocations = 0;
   private sleepers = 0;
@@ -48,10 +49,7 @@ export class Waiters {
   }
 
   remember(key: string, agentId: string): void {
-    if (this.hints.get(key) === agentId) return;
-    this.hints.delete(key);
     this.hints.set(key, agentId);
-    if (this.hints.size > MAX_HINTS) this.hints.delete(this.hints.keys().next().value!);
   }
 
   /** Register before the catch-up query (no lost wake-up); call the returned function to unregister. */

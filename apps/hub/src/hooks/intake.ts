@@ -28,14 +28,6 @@ export interface HookTarget {
   stamp: string;
 }
 
-const MAX_TARGETS = 1_000;
-
-function remember(targets: Map<string, HookTarget>, key: string, target: HookTarget): void {
-  targets.delete(key);
-  targets.set(key, target);
-  if (targets.size > MAX_TARGETS) targets.delete(targets.keys().next().value!);
-}
-
 /** mesh.hook_ingest_claim's answer, with what its transaction noted for after the commit. */
 interface Ingested extends RawNotes {
   stale?: boolean;
@@ -106,7 +98,7 @@ export async function receiveDelivery(
         targets.delete(cacheKey);
         return failure(404, 'no project with this id', 'copy the URL mc_set_webhook_secret returned');
       }
-      remember(targets, cacheKey, target);
+      targets.set(cacheKey, target);
     }
     const outcome = await ingestWith(pipeline, source, target, headers, rawBody);
     if (outcome !== 'stale' && (outcome.checked || fresh)) return outcome.result;

@@ -1,5 +1,6 @@
 // Event -> EVERY matching rule of every worker of the meshwork -> one task spec each, with its prompt rendered
 // (user-controlled values escaped by the template engine) or held for PR diff/file hydration.
+import { LRUCache } from 'lru-cache';
 import { matchingRules, parseDefinition, parseTemplate, renderPrompt, type WorkerDefinition } from '@meshcode/worker';
 import type { NormalizedEvent } from './normalize';
 
@@ -37,7 +38,7 @@ export interface SkippedWorker {
 
 export const RENDER_OPTIONS = { maxValueChars: 50_000, maxPromptChars: 120_000 } as const;
 
-const cache = new Map<string, ReturnType<typeof parseDefinition>>();
+const cache = new LRUCache<string, ReturnType<typeof parseDefinition>>({ max: 500 });
 
 /** Parsed definitions, memoised by their JSON text (the hot path parses the same few definitions again and again). */
 export function parsedDefinition(definition: unknown): ReturnType<typeof parseDefinition> {
@@ -45,7 +46,6 @@ export function parsedDefinition(definition: unknown): ReturnType<typeof parseDe
   let hit = cache.get(key);
   if (!hit) {
     hit = parseDefinition(definition);
-    if (cache.size >= 500) cache.delete(cache.keys().next().value as string);
     cache.set(key, hit);
   }
   return hit;

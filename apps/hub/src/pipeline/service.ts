@@ -3,6 +3,7 @@
 // step is one SQL statement that leases its rows, so any number of hubs can run the loop on one database; a hub that
 // dies mid-step leaves leases that expire and another hub (or itself, restarted) picks the work up.
 import { Cron } from 'croner';
+import { LRUCache } from 'lru-cache';
 import type { HookTarget } from '../hooks/intake';
 import type { Db } from '@meshcode/db';
 import {
@@ -116,7 +117,7 @@ export function nextCronRun(cron: string, timezone: string | null | undefined, a
 export class Pipeline {
   readonly keys: MasterKeys;
   /** Webhook targets (secret, workers) by project and source, as of the last delivery; see receiveDelivery. */
-  readonly hookTargets = new Map<string, HookTarget>();
+  readonly hookTargets = new LRUCache<string, HookTarget>({ max: 1_000 });
   readonly now: () => number;
   readonly fetch: typeof fetch;
   private readonly intervalMs: number;
