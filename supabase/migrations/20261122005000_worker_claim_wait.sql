@@ -30,12 +30,13 @@ declare
   v_status text;
 begin
   if p_waiting then
-    perform 1 from mesh.agents a where a.id = v_id for no key update;
+    select a.name, a.status into v_name, v_old from mesh.agents a where a.id = v_id for no key update;
+  else
+    select a.name into v_name from mesh.agents a where a.id = v_id;
   end if;
   <<claim>>
   begin
     select * into w from mesh.workers ww where ww.agent_id = v_id for update;
-    select a.name into v_name from mesh.agents a where a.id = v_id;
     if w.agent_id is null then
       perform mesh.fail(404, pg_catalog.format('agent ''%s'' is not a worker', v_name), 'add it with meshcode worker add <file> --project <project>');
     end if;
@@ -113,7 +114,6 @@ begin
   -- acknowledges them, and it keeps the agent's presence (working with a task or at its concurrency, else waiting).
   if p_waiting then
     v_status := case when v_out -> 'task' <> 'null'::jsonb or v_out ->> 'reason' = 'busy' then 'working' else 'waiting' end;
-    select a.status into v_old from mesh.agents a where a.id = v_id;
     update mesh.agents a set acked_seq = a.inbox_seq, status = v_status, last_seen_at = pg_catalog.now()
      where a.id = v_id
        and (a.acked_seq < a.inbox_seq or a.status <> v_status
@@ -201,7 +201,7 @@ declare
   v_claim jsonb;
   t record;
 begin
-  if p_stamp is distinct from pg_catalog.md5(mesh.hook_target(p_meshwork, p_source)::text) then
+  if p_stamp is distinct from mesh.hook_target_stamped(p_meshwork, p_source) ->> 'stamp' then
     return '{"stale": true}'::jsonb;
   end if;
   perform pg_catalog.set_config('mesh.claim_for', coalesce(pg_catalog.array_to_string(p_claim_for, ','), ''), true);
