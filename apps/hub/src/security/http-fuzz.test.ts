@@ -125,7 +125,8 @@ describeBackends('HTTP routes under malformed input', (getDb) => {
         ),
         body,
         async (target, values, query, headers, payload) => {
-          const url = new URL(fill(target.path, values), hub.url);
+          // Appended to the origin, not resolved against it: a path such as "//x" is a path here, not another host.
+          const url = new URL(`${hub.url}${fill(target.path, values)}`);
           for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);
           const ac = new AbortController();
           const init: RequestInit = {
