@@ -1,0 +1,174 @@
+// Sends that arrive together are written together (mesh.send_many, one transaction): each caller still gets exactly its
+// own answer or error, sequences stay gapless, a retried key is stored once, and a failed batch writes nothing.
+import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
+import { describeBackends, resetState } from '@meshcode/db/testing';
+import { hashKey } from '../auth';
+import { newMesh, startTestHub, type HubFixture } from '../testing/hub-fixture';
+
+interface Answer {
+  status: number;
+  body: { id?: string; duplicate?: boolean; recipients?: number; message?: string; code?: string };
+}
+
+describeBackends('sends written together', (getDb) => {
+  let hub: HubFixture;
+  beforeAll(async () => {
+    hub = await startTestHub(getDb());
+  });
+  afterAll(async () => {
+    await hub.close();
+  });
+  beforeEach(async () => {
+    await resetState(getDb());
+  });
+
+  async function send(key: string, args: Record<string, unknown>): Promise<Answer> {
+    const res = await fetch(`${hub.url}/rest/v1/rpc/mc_send`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ p_meshwork: 'p', ...args }),
+    });
+    return { status: res.status, body: (await res.json()) as Answer['body'] };
+  }
+
+  const senders = Array.from({ length: 10 }, (_, i) => `s${i}`);
+  const targets = ['t0', 't1', 't2', 't3'];
+
+  async function messages(): Promise<{ id: string; body: string; created_at: unknown }[]> {
+    return (
+      await getDb().query<{ id: string; body: string; created_at: unknown }>(
+        'select id, body, created_at from mesh.messages',
+      )
+    ).rows;
+  }
+
+  it('60 concurrent sends share transactions, and each answer names its own message', async () => {
+    const owner = await newMesh(hub.url, 'p', [...targets, ...senders]);
+    const answers = await Promise.all(
+      Array.from({ length: 60 }, (_, i) =>
+        send(owner.key, { p_from: `s${i % 10}`, p_to: `t${i % 4}`, p_body: `m${i}` }),
+      ),
+    );
+    expect(answers.map((a) => a.status)).toEqual(Array(60).fill(200));
+    expect(answers.every((a) => a.body.duplicate === false && a.body.recipients === 1)).toBe(true);
+    const rows = await messages();
+    expect(rows).toHaveLength(60);
+    const bodyOf = new Map(rows.map((r) => [r.id, r.body]));
+    answers.forEach((a, i) => expect(bodyOf.get(a.body.id!)).toBe(`m${i}`));
+    // Messages written in one transaction share its timestamp: fewer timestamps than messages means they were batched.
+    // (Embedded PGlite runs each statement on the hub's own thread, so requests cannot pile up behind one there.)
+    if (getDb().kind === 'postgres') expect(new Set(rows.map((r) => String(r.created_at))).size).toBeLessThan(60);
+    for (const t of targets) {
+      const seqs = await getDb().query<{ seq: number | string }>(
+        'select i.seq from mesh.inbox i join mesh.agents a on a.id = i.agent_id where a.name = $1 order by i.seq',
+        [t],
+      );
+      expect(seqs.rows.map((r) => Number(r.seq))).toEqual(Array.from({ length: 15 }, (_, i) => i + 1));
+    }
+    const logged = await getDb().query<{ n: number | string }>(
+      `select count(distinct data ->> 'message_id') as n from mesh.activity where kind = 'message'`,
+    );
+    expect(Number(logged.rows[0]!.n)).toBe(60);
+  });
+
+  it('a bad send among concurrent ones gets its own error; the others are written once', async () => {
+    const owner = await newMesh(hub.url, 'p', [...targets, ...senders]);
+    const answers = await Promise.all(
+      Array.from({ length: 60 }, (_, i) =>
+        send(owner.key, {
+          p_from: `s${i % 10}`,
+          p_to: i % 7 === 3 ? 'nobody' : `t${i % 4}`,
+          p_body: `m${i}`,
+          ...(i % 11 === 5 ? { p_thread_id: 'not-a-uuid' } : {}),
+        }),
+      ),
+    );
+    const bad = (i: number) => i % 7 === 3 || i % 11 === 5;
+    answers.forEach((a, i) => {
+      if (i % 11 === 5) expect(a.status).toBe(400);
+      else if (i % 7 === 3) {
+        expect(a.status).toBe(404);
+        expect(a.body.message).toMatch(/nobody/);
+      } else expect(a.status).toBe(200);
+    });
+    const bodies = (await messages()).map((r) => r.body).sort();
+    const expected = Array.from({ length: 60 }, (_, i) => i)
+      .filter((i) => !bad(i))
+      .map((i) => `m${i}`)
+      .sort();
+    expect(bodies).toEqual(expected);
+  });
+
+  it('one idempotency key sent 20 times at once is stored once; every answer names that message', async () => {
+    const owner = await newMesh(hub.url, 'p', [...targets, ...senders]);
+    const answers = await Promise.all([
+      ...Array.from({ length: 20 }, () =>
+        send(owner.key, { p_from: 's0', p_to: 't0', p_body: 'once', p_idempotency_key: 'k1' }),
+      ),
+      ...Array.from({ length: 20 }, (_, i) =>
+        send(owner.key, { p_from: `s${1 + (i % 9)}`, p_to: 't1', p_body: `other ${i}` }),
+      ),
+    ]);
+    const retried = answers.slice(0, 20);
+    expect(retried.map((a) => a.status)).toEqual(Array(20).fill(200));
+    expect(new Set(retried.map((a) => a.body.id)).size).toBe(1);
+    expect(retried.filter((a) => a.body.duplicate === false)).toHaveLength(1);
+    expect(retried.every((a) => a.body.recipients === 1)).toBe(true);
+    expect((await messages()).filter((r) => r.body === 'once')).toHaveLength(1);
+  });
+
+  it('a waiter asleep on one agent gets every message sent to it at once, in gapless order', async () => {
+    const owner = await newMesh(hub.url, 'p', [...targets, ...senders]);
+    const first = owner.client.wait({ meshwork: 'p', agent: 't0', timeoutSeconds: 20 });
+    for (let i = 0; i < 500 && hub.hub.waiters.asleep === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    const answers = await Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        send(owner.key, { p_from: `s${i % 10}`, p_to: `t${i % 2}`, p_body: `m${i}` }),
+      ),
+    );
+    expect(answers.every((a) => a.status === 200)).toBe(true);
+    const got = (await first).messages;
+    let cursor = got.at(-1)!.seq!;
+    while (got.length < 20) {
+      const more = await owner.client.wait({ meshwork: 'p', agent: 't0', afterSeq: cursor, timeoutSeconds: 5 });
+      expect(more.messages.length).toBeGreaterThan(0);
+      got.push(...more.messages);
+      cursor = more.messages.at(-1)!.seq!;
+    }
+    expect(got.map((m) => m.seq)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    expect(got.map((m) => m.body).sort()).toEqual(
+      Array.from({ length: 40 }, (_, i) => i)
+        .filter((i) => i % 2 === 0)
+        .map((i) => `m${i}`)
+        .sort(),
+    );
+  });
+
+  it('mesh.send_many is all or nothing, and answers in order with each key`s expiry', async () => {
+    const owner = await newMesh(hub.url, 'p', [...targets, ...senders]);
+    const key = hashKey(owner.key);
+    const call = (items: unknown[]) =>
+      getDb().query<{ r: { results: { result: { id: string }; exp: unknown }[]; wake: string } }>(
+        'select mesh.send_many($1::jsonb) as r',
+        [JSON.stringify(items)],
+      );
+    const good = (body: string) => [key, { p_meshwork: 'p', p_from: 's0', p_to: 't0', p_body: body }];
+    await expect(
+      call([good('a'), [key, { p_meshwork: 'p', p_from: 's0', p_to: 'nobody', p_body: 'b' }]]),
+    ).rejects.toThrow(/nobody/);
+    await expect(call([good('a'), [key, { p_meshwork: 'p', p_to: 't0', p_body: 'b', p_bogus: 1 }]])).rejects.toThrow(
+      /batched send/,
+    );
+    await expect(call([good('a'), [null, { p_meshwork: 'p', p_to: 't0', p_body: 'b' }]])).rejects.toThrow(
+      /batched send/,
+    );
+    expect(await messages()).toHaveLength(0);
+
+    const res = await call([good('x'), good('y'), good('z')]);
+    const { results, wake } = res.rows[0]!.r;
+    const bodyOf = new Map((await messages()).map((r) => [r.id, r.body]));
+    expect(results.map((x) => bodyOf.get(x.result.id))).toEqual(['x', 'y', 'z']);
+    expect(results.every((x) => x.exp === null)).toBe(true);
+    expect(wake).toMatch(/^[0-9a-f-]{36}$/);
+  });
+});
