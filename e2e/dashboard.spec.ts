@@ -143,6 +143,28 @@ test('a message between agents lights its edge in the graph and shows in chat wi
   await expect(edge).not.toHaveClass(/\blit\b/);
   await expect(page.getByRole('group', { name: /^commander, working/ })).toBeVisible();
 
+  // A status change redraws its node in place: no node is hidden to be measured again (nor its edges dropped).
+  await page.evaluate(() => {
+    const w = window as unknown as { hiddenNodes: string[] };
+    w.hiddenNodes = [];
+    new MutationObserver((records) => {
+      for (const r of records) {
+        const el = r.target as HTMLElement;
+        if (el.classList.contains('react-flow__node') && el.style.visibility === 'hidden') {
+          w.hiddenNodes.push(el.dataset.id ?? '?');
+        }
+      }
+    }).observe(document.querySelector('.react-flow')!, { attributes: true, attributeFilter: ['style'], subtree: true });
+  });
+  const frontend = new Agent(owner.client, PROJECT, 'frontend');
+  await frontend.connect();
+  await expect(page.getByRole('group', { name: /^frontend, online/ })).toBeVisible();
+  await frontend.heartbeat('idle');
+  await expect(page.getByRole('group', { name: /^frontend, idle/ })).toBeVisible();
+  await frontend.disconnect();
+  await expect(page.getByRole('group', { name: /^frontend, offline/ })).toBeVisible();
+  expect(await page.evaluate(() => (window as unknown as { hiddenNodes: string[] }).hiddenNodes)).toEqual([]);
+
   const ask = await commander.send('backend', 'Can you add the /users endpoint? Tests first, please.', {
     kind: 'ask',
     deadlineSeconds: 600,

@@ -13,9 +13,10 @@ import {
   useReactFlow,
   type Edge,
   type Node,
+  type NodeChange,
   type NodeProps,
 } from '@xyflow/react';
-import { useEffect, useMemo, useState } from 'react';
+import { useCallback, useEffect, useMemo, useState } from 'react';
 import { clock, presence, truncate } from '../lib/format';
 import { useNow } from '../lib/hooks';
 import { useActivityListener } from '../lib/live';
@@ -217,6 +218,20 @@ export function MeshGraphView({
     return layout(names, root, new Set(pairKey ? pairKey.split('|') : []));
   }, [names, root, pairKey]);
 
+  // Each node's measured size, kept across rebuilds. React Flow forgets the size of a node whose object changes (a
+  // status change rebuilds them), hides it until it is measured again, and draws its edges only after that; a node
+  // rebuilt with the size it already had stays on screen.
+  const [sizes, setSizes] = useState<ReadonlyMap<string, { width: number; height: number }>>(new Map());
+  const onNodesChange = useCallback((changes: NodeChange<AgentNode>[]) => {
+    const measured = changes.flatMap((c) => (c.type === 'dimensions' && c.dimensions ? [c] : []));
+    if (measured.length === 0) return;
+    setSizes((old) => {
+      const next = new Map(old);
+      for (const c of measured) next.set(c.id, c.dimensions!);
+      return next;
+    });
+  }, []);
+
   // Stable node objects: React Flow re-measures a node whenever its object changes.
   const statusKey = JSON.stringify(
     names.map((n) => {
@@ -232,11 +247,12 @@ export function MeshGraphView({
         position: positions.get(n) ?? { x: 0, y: 0 },
         data: { name: n, role, status, human },
         ariaLabel: human ? 'overseer (you)' : `${n}, ${status}${role ? `, ${role}` : ''}`,
+        measured: sizes.get(n),
         draggable: false,
         connectable: false,
         deletable: false,
       })),
-    [statusKey, positions],
+    [statusKey, positions, sizes],
   );
 
   // One edge per pair of agents that talked, drawn downwards, with an arrow at each end that received messages.
@@ -300,6 +316,7 @@ export function MeshGraphView({
             nodes={nodes}
             edges={edges}
             nodeTypes={nodeTypes}
+            onNodesChange={onNodesChange}
             fitView
             fitViewOptions={{ padding: 0.2, maxZoom: 1.2 }}
             minZoom={0.1}
