@@ -1,21 +1,12 @@
 // Delivery semantics through a real hub: gapless per-recipient sequences under concurrency, idempotent sends,
 // long-poll wake-ups, broadcast, ask/reply, cursor acks stored server-side.
-import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { Inbox, memoryCursorStore } from '@meshcode/client';
-import { describeBackends, resetState } from '@meshcode/db/testing';
-import { newMesh, startTestHub, type HubFixture } from '../testing/hub-fixture';
+import { describeBackends } from '@meshcode/db/testing';
+import { newMesh, useTestHub } from '../testing/hub-fixture';
 
 describeBackends('bus delivery', (getDb) => {
-  let hub: HubFixture;
-  beforeAll(async () => {
-    hub = await startTestHub(getDb());
-  });
-  afterAll(async () => {
-    await hub.close();
-  });
-  beforeEach(async () => {
-    await resetState(getDb());
-  });
+  const hub = useTestHub(getDb);
 
   it('20 concurrent senders to one agent: gapless sequence, nothing lost, nothing twice', async () => {
     const senders = Array.from({ length: 20 }, (_, i) => `s${i}`);

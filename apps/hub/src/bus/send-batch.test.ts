@@ -1,9 +1,9 @@
 // Sends that arrive together are written together (mesh.send_many, one transaction): each caller still gets exactly its
 // own answer or error, sequences stay gapless, a retried key is stored once, and a failed batch writes nothing.
-import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
-import { describeBackends, resetState } from '@meshcode/db/testing';
+import { expect, it } from 'vitest';
+import { describeBackends } from '@meshcode/db/testing';
 import { hashKey } from '../auth';
-import { newMesh, startTestHub, type HubFixture } from '../testing/hub-fixture';
+import { newMesh, useTestHub } from '../testing/hub-fixture';
 
 interface Answer {
   status: number;
@@ -11,16 +11,7 @@ interface Answer {
 }
 
 describeBackends('sends written together', (getDb) => {
-  let hub: HubFixture;
-  beforeAll(async () => {
-    hub = await startTestHub(getDb());
-  });
-  afterAll(async () => {
-    await hub.close();
-  });
-  beforeEach(async () => {
-    await resetState(getDb());
-  });
+  const hub = useTestHub(getDb);
 
   async function send(key: string, args: Record<string, unknown>): Promise<Answer> {
     const res = await fetch(`${hub.url}/rest/v1/rpc/mc_send`, {

@@ -1,20 +1,11 @@
 // The RPC surface through @supabase/supabase-js exactly as a user would call it, on PGlite and PostgreSQL.
 import { createSupabase } from '@meshcode/client';
-import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
-import { describeBackends, resetState } from '@meshcode/db/testing';
-import { newAccount, newMesh, startTestHub, type HubFixture } from '../testing/hub-fixture';
+import { expect, it } from 'vitest';
+import { describeBackends } from '@meshcode/db/testing';
+import { newAccount, newMesh, useTestHub } from '../testing/hub-fixture';
 
 describeBackends('hub RPC surface', (getDb) => {
-  let hub: HubFixture;
-  beforeAll(async () => {
-    hub = await startTestHub(getDb());
-  });
-  afterAll(async () => {
-    await hub.close();
-  });
-  beforeEach(async () => {
-    await resetState(getDb());
-  });
+  const hub = useTestHub(getDb);
 
   it('signs up, creates a project and agents, and lists them through supabase-js rpc()', async () => {
     const a = await newAccount(hub.url, 'ada');

@@ -1,21 +1,12 @@
 // Dashboard login over real HTTP: one-time links consumed only by POST, the httpOnly cookie, cookie-authenticated
 // RPC and SSE with the CSRF check, logout, and sessions dying with their key — on PGlite and PostgreSQL.
-import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
-import { describeBackends, resetState } from '@meshcode/db/testing';
-import { newAccount, newMesh, startTestHub, type HubFixture } from '../testing/hub-fixture';
+import { expect, it } from 'vitest';
+import { describeBackends } from '@meshcode/db/testing';
+import { newAccount, newMesh, useTestHub } from '../testing/hub-fixture';
 import { CSRF_HEADER, SESSION_COOKIE } from './session';
 
 describeBackends('dashboard sessions', (getDb) => {
-  let hub: HubFixture;
-  beforeAll(async () => {
-    hub = await startTestHub(getDb());
-  });
-  afterAll(async () => {
-    await hub.close();
-  });
-  beforeEach(async () => {
-    await resetState(getDb());
-  });
+  const hub = useTestHub(getDb);
 
   async function loginLink(key: string): Promise<Response> {
     return fetch(`${hub.url}/auth/v1/login-link`, { method: 'POST', headers: { authorization: `Bearer ${key}` } });

@@ -1,6 +1,8 @@
 // Test helpers: a real hub on a loopback port over the suite's database, and accounts made through real signup.
 import { createMeshClient, signup, type MeshClient } from '@meshcode/client';
 import type { Db } from '@meshcode/db';
+import { resetState } from '@meshcode/db/testing';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { createHub, type Hub } from '../hub';
 
 export interface HubFixture {
@@ -28,6 +30,24 @@ export async function startTestHub(db: Db): Promise<HubFixture> {
       if (unexpected.length) throw new Error(`hub logged unexpected errors:\n${unexpected.join('\n')}`);
     },
   };
+}
+
+/**
+ * A hub for the enclosing suite over its database, emptied before each test. The fixture is filled in before the first
+ * test runs (and closed after the last), so it can be named at the top of the suite.
+ */
+export function useTestHub(getDb: () => Db): HubFixture {
+  const fixture = {} as HubFixture;
+  beforeAll(async () => {
+    Object.assign(fixture, await startTestHub(getDb()));
+  });
+  afterAll(async () => {
+    await fixture.close();
+  });
+  beforeEach(async () => {
+    await resetState(getDb());
+  });
+  return fixture;
 }
 
 let counter = 0;
