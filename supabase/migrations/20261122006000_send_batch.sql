@@ -158,6 +158,37 @@ begin
 end
 $$;
 
+-- A message's wire shape, with its names given (mesh.post_messages knows them already); mesh.message_json looks them
+-- up. The one place that shape is built.
+create or replace function mesh.message_json_named(m mesh.messages, p_seq bigint, p_from text, p_from_display_name text,
+  p_to text)
+returns jsonb
+language plpgsql stable
+as $$
+begin
+  return pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object(
+    'seq', p_seq, 'id', m.id, 'from', p_from, 'from_display_name', p_from_display_name, 'to', p_to,
+    'kind', m.kind, 'body', m.body, 'data', m.data, 'thread_id', m.thread_id, 'reply_to', m.reply_to,
+    'deadline_at', m.deadline_at, 'created_at', m.created_at));
+end
+$$;
+comment on function mesh.message_json_named(mesh.messages, bigint, text, text, text) is 'A message''s wire shape from its row and names: from (agent, <project>/<agent> across a link, or overseer), the overseer''s display name, to.';
+revoke all on function mesh.message_json_named(mesh.messages, bigint, text, text, text) from public;
+
+create or replace function mesh.message_json(m mesh.messages, p_seq bigint default null)
+returns jsonb
+language plpgsql stable
+as $$
+begin
+  return mesh.message_json_named(m, p_seq,
+    coalesce((select case when a.meshwork_id = m.meshwork_id then a.name
+                          else (select w.name from mesh.meshworks w where w.id = a.meshwork_id) || '/' || a.name end
+                from mesh.agents a where a.id = m.from_agent_id), 'overseer'),
+    case when m.from_agent_id is null then (select ac.display_name from mesh.accounts ac where ac.id = m.from_account_id) end,
+    case when m.broadcast then '*' else (select a.name from mesh.agents a where a.id = m.to_agent_id) end);
+end
+$$;
+
 -- Write resolved sends (local ones: link_to is null) in order: each message stored once (a retried idempotency key
 -- stores nothing and answers with the first send), fanned out to its recipients' inboxes with gapless seqs (several
 -- messages to one agent get consecutive seqs in order; recipient rows are locked in id order, so concurrent posts
@@ -171,9 +202,11 @@ set plan_cache_mode = force_generic_plan
 as $$
 declare
   v_new uuid[];
+  v_rows mesh.messages[];
   v_to jsonb;
   v_wake uuid[];
   v_lines text;
+  v_mws uuid[];
   v_mw uuid;
 begin
   with ins as (
@@ -184,9 +217,9 @@ begin
       from pg_catalog.unnest(p_out) with ordinality o
      order by o.ordinality
     on conflict do nothing
-    returning id
+    returning *
   )
-  select coalesce(pg_catalog.array_agg(ins.id), '{}') into v_new from ins;
+  select coalesce(pg_catalog.array_agg(ins.id), '{}'), pg_catalog.array_agg(ins) into v_new, v_rows from ins;
 
   if pg_catalog.cardinality(v_new) > 0 then
     with rcpt as materialized (
@@ -218,31 +251,42 @@ begin
       from per_message pm;
 
     perform mesh.note_wake(v_wake);
-    select pg_catalog.string_agg(pg_catalog.jsonb_build_object('m', mesh.message_json(m), 'to', v_to -> m.id::text)::text,
-             pg_catalog.chr(10) order by o.ordinality)
-      into v_lines
-      from pg_catalog.unnest(p_out) with ordinality o
-      join mesh.messages m on m.id = o.id
-     where o.id = any (v_new) and v_to ? o.id::text;
+    -- Names are looked up once per message (by primary key), for its wire shape (the deliveries) and its activity row
+    -- alike; the message rows are the ones just inserted, not read again.
+    with named as materialized (
+      select o.ordinality as ord, m as msg, o.id, o.meshwork_id, o.from_agent_id, o.from_account_id, o.kind, o.body,
+             o.thread_id, o.reply_to, coalesce(f.name, 'overseer') as from_name, coalesce(f.label, 'overseer') as from_label,
+             case when o.from_agent_id is null
+                  then (select ac.display_name from mesh.accounts ac where ac.id = o.from_account_id) end as from_display_name,
+             case when o.broadcast then '*' else (select a.name from mesh.agents a where a.id = o.recipients[1]) end as to_name
+        from pg_catalog.unnest(p_out) with ordinality o
+        join pg_catalog.unnest(v_rows) m on m.id = o.id
+        left join lateral (
+          select a.name, case when a.meshwork_id = o.meshwork_id then a.name
+                              else (select w.name from mesh.meshworks w where w.id = a.meshwork_id) || '/' || a.name end as label
+            from mesh.agents a where a.id = o.from_agent_id
+        ) f on true
+    ), logged as (
+      insert into mesh.activity (meshwork_id, agent_id, account_id, kind, summary, data)
+      select n.meshwork_id, n.from_agent_id, n.from_account_id, 'message',
+             pg_catalog.left(pg_catalog.format('%s -> %s: %s', n.from_name, coalesce(n.to_name, 'overseer'),
+               pg_catalog.left(n.body, 200)), 500),
+             pg_catalog.jsonb_build_object('message_id', n.id, 'kind', n.kind, 'thread_id', coalesce(n.thread_id, n.id),
+               'reply_to', n.reply_to, 'from', n.from_name, 'to', coalesce(n.to_name, 'overseer'))
+        from named n
+       order by n.ord
+    )
+    select pg_catalog.string_agg(pg_catalog.jsonb_build_object('m',
+             mesh.message_json_named(n.msg, null, n.from_label, n.from_display_name, n.to_name), 'to', v_to -> n.id::text)::text,
+             pg_catalog.chr(10) order by n.ord) filter (where v_to ? n.id::text),
+           pg_catalog.array_agg(distinct n.meshwork_id)
+      into v_lines, v_mws
+      from named n;
     if v_lines is not null then
       perform pg_catalog.set_config('mesh.deliver',
         coalesce(nullif(pg_catalog.current_setting('mesh.deliver', true), '') || pg_catalog.chr(10), '') || v_lines, true);
     end if;
-
-    insert into mesh.activity (meshwork_id, agent_id, account_id, kind, summary, data)
-    select o.meshwork_id, o.from_agent_id, o.from_account_id, 'message',
-           pg_catalog.left(pg_catalog.format('%s -> %s: %s', n.from_name, n.to_name, pg_catalog.left(o.body, 200)), 500),
-           pg_catalog.jsonb_build_object('message_id', o.id, 'kind', o.kind, 'thread_id', coalesce(o.thread_id, o.id),
-             'reply_to', o.reply_to, 'from', n.from_name, 'to', n.to_name)
-      from pg_catalog.unnest(p_out) with ordinality o
-      cross join lateral (
-        select coalesce((select a.name from mesh.agents a where a.id = o.from_agent_id), 'overseer') as from_name,
-               case when o.broadcast then '*'
-                    else coalesce((select a.name from mesh.agents a where a.id = o.recipients[1]), 'overseer') end as to_name
-      ) n
-     where o.id = any (v_new)
-     order by o.ordinality;
-    for v_mw in select distinct o.meshwork_id from pg_catalog.unnest(p_out) o where o.id = any (v_new) loop
+    foreach v_mw in array v_mws loop
       perform mesh.note_changed(v_mw);
     end loop;
   end if;
@@ -334,9 +378,8 @@ begin
     v_args := v_call -> 1;
     if v_key is null or pg_catalog.jsonb_typeof(v_args) is distinct from 'object'
        or not (v_args ?& array['p_meshwork', 'p_to', 'p_body'])
-       or exists (select 1 from pg_catalog.jsonb_object_keys(v_args) k
-                   where k <> all (array['p_meshwork', 'p_to', 'p_body', 'p_from', 'p_kind', 'p_thread_id', 'p_reply_to',
-                                         'p_idempotency_key', 'p_deadline_seconds', 'p_data'])) then
+       or v_args - array['p_meshwork', 'p_to', 'p_body', 'p_from', 'p_kind', 'p_thread_id', 'p_reply_to', 'p_idempotency_key',
+                         'p_deadline_seconds', 'p_data'] <> '{}'::jsonb then
       perform mesh.fail(400, 'a batched send must be an authenticated mc_send with its named arguments', 'call mc_send on its own');
     end if;
     v_claims := v_known -> v_key;

@@ -35,10 +35,11 @@ interface SendManyRow {
 const MAX_BATCH = 64;
 
 /**
- * Sends that arrive while earlier ones are still being written are queued and written together, in one transaction
- * (mesh.send_many): on a busy mesh that is one commit and one round trip for many messages. A send that finds a free
- * slot goes straight through mesh.call_as, so a lone send never waits. If anything in a batch fails, nothing of it was
- * written and each of its sends runs on its own, so every caller gets exactly the answer (or error) it would have got.
+ * Sends go through mesh.send_many: a send that finds no send transaction running goes at once (a batch of one), and
+ * sends that arrive while one runs are queued and written together when it ends, in one transaction: on a busy mesh
+ * that is one commit and one round trip for many messages. If anything in a batch fails, nothing of it was written
+ * and each of its sends runs again on its own through mesh.call_as, so every caller gets exactly the answer (or error)
+ * it would have got alone.
  */
 export class RpcExecutor {
   private readonly queue: QueuedSend[] = [];
@@ -57,16 +58,10 @@ export class RpcExecutor {
 
   private async once(keyHash: string | null, fn: string, args: Record<string, unknown>, opts: CallOptions) {
     if (fn !== 'mc_send' || opts.get || keyHash === null) return this.single(keyHash, fn, args, opts);
-    if (this.sending < this.sendSlots && this.queue.length === 0) {
-      this.sending++;
-      try {
-        return await this.single(keyHash, fn, args, opts);
-      } finally {
-        this.sending--;
-        this.drain();
-      }
-    }
-    return new Promise<CallAsRow | undefined>((resolve, reject) => this.queue.push({ keyHash, args, resolve, reject }));
+    return new Promise<CallAsRow | undefined>((resolve, reject) => {
+      this.queue.push({ keyHash, args, resolve, reject });
+      this.drain();
+    });
   }
 
   private drain(): void {
@@ -81,25 +76,23 @@ export class RpcExecutor {
   }
 
   private async sendBatch(batch: QueuedSend[]): Promise<void> {
-    if (batch.length > 1) {
-      let row: SendManyRow | undefined;
-      try {
-        const calls = JSON.stringify(batch.map((q) => [q.keyHash, q.args]));
-        const res = await this.db.query<SendManyRow>('select mesh.send_many($1::jsonb) as r', [calls], {
-          prepareAs: 'mesh_send_many',
-        });
-        row = res.rows[0];
-      } catch (err) {
-        // Something in it failed (a caller's mistake, a deadlock, a lost connection) and nothing was written: each
-        // runs on its own below and meets its own fate. Only a fault of ours (a 500) is worth a log line.
-        if (fromDbError(err, false).status === 500) this.logUnexpected('mesh.send_many', err);
-      }
-      if (row) {
-        // The transaction's notes are published once, with the first answer; the others carry none.
-        const { results, ...notes } = row.r;
-        batch.forEach((q, i) => q.resolve({ r: { ...(i === 0 ? notes : {}), ...results[i]! } }));
-        return;
-      }
+    let row: SendManyRow | undefined;
+    try {
+      const calls = JSON.stringify(batch.map((q) => [q.keyHash, q.args]));
+      const res = await this.db.query<SendManyRow>('select mesh.send_many($1::jsonb) as r', [calls], {
+        prepareAs: 'mesh_send_many',
+      });
+      row = res.rows[0];
+    } catch (err) {
+      // Something in it failed (a caller's mistake, a deadlock, a lost connection) and nothing was written: each
+      // runs on its own below, through mesh.call_as, and meets its own fate. Only a fault of ours (a 500) is logged.
+      if (fromDbError(err, false).status === 500) this.logUnexpected('mesh.send_many', err);
+    }
+    if (row) {
+      // The transaction's notes are published once, with the first answer; the others carry none.
+      const { results, ...notes } = row.r;
+      batch.forEach((q, i) => q.resolve({ r: { ...(i === 0 ? notes : {}), ...results[i]! } }));
+      return;
     }
     await Promise.all(batch.map((q) => this.single(q.keyHash, 'mc_send', q.args, {}).then(q.resolve, q.reject)));
   }

@@ -127,12 +127,35 @@ describeBackends('sends written together', (getDb) => {
       cursor = more.messages.at(-1)!.seq!;
     }
     expect(got.map((m) => m.seq)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    // What the deliveries handed over is exactly what reading the inbox returns.
+    const reread = await owner.client.wait({ meshwork: 'p', agent: 't0', afterSeq: 0, timeoutSeconds: 0, limit: 100 });
+    expect(reread.messages).toEqual(got);
     expect(got.map((m) => m.body).sort()).toEqual(
       Array.from({ length: 40 }, (_, i) => i)
         .filter((i) => i % 2 === 0)
         .map((i) => `m${i}`)
         .sort(),
     );
+  });
+
+  it('an overseer message and a broadcast are delivered in the shape a read returns', async () => {
+    const owner = await newMesh(hub.url, 'p', [...targets, ...senders]);
+    let cursor = 0;
+    for (const body of ['from the overseer', 'to everyone']) {
+      const waiting = owner.client.wait({ meshwork: 'p', agent: 't0', afterSeq: cursor, timeoutSeconds: 20 });
+      for (let i = 0; i < 500 && hub.hub.waiters.asleep === 0; i++) await new Promise((r) => setTimeout(r, 10));
+      const before = hub.hub.delivered.count;
+      await send(
+        owner.key,
+        body === 'to everyone' ? { p_from: 's0', p_to: '*', p_body: body } : { p_to: 't0', p_body: body },
+      );
+      const got = (await waiting).messages;
+      expect(hub.hub.delivered.count).toBe(before + 1); // answered from the delivery, not by reading the inbox
+      const reread = await owner.client.wait({ meshwork: 'p', agent: 't0', afterSeq: cursor, timeoutSeconds: 0 });
+      expect(reread.messages).toEqual(got);
+      expect(got.map((m) => m.body)).toEqual([body]);
+      cursor = got[0]!.seq!;
+    }
   });
 
   it('mesh.send_many is all or nothing, and answers in order with each key`s expiry', async () => {
