@@ -180,10 +180,7 @@ returns jsonb
 language plpgsql stable
 as $$
 begin
-  return mesh.message_json_named(m, p_seq,
-    coalesce((select case when a.meshwork_id = m.meshwork_id then a.name
-                          else (select w.name from mesh.meshworks w where w.id = a.meshwork_id) || '/' || a.name end
-                from mesh.agents a where a.id = m.from_agent_id), 'overseer'),
+  return mesh.message_json_named(m, p_seq, coalesce(mesh.agent_label(m.from_agent_id, m.meshwork_id), 'overseer'),
     case when m.from_agent_id is null then (select ac.display_name from mesh.accounts ac where ac.id = m.from_account_id) end,
     case when m.broadcast then '*' else (select a.name from mesh.agents a where a.id = m.to_agent_id) end);
 end
@@ -255,17 +252,12 @@ begin
     -- alike; the message rows are the ones just inserted, not read again.
     with named as materialized (
       select o.ordinality as ord, m as msg, o.id, o.meshwork_id, o.from_agent_id, o.from_account_id, o.kind, o.body,
-             o.thread_id, o.reply_to, coalesce(f.name, 'overseer') as from_name, coalesce(f.label, 'overseer') as from_label,
+             o.thread_id, o.reply_to, coalesce(mesh.agent_label(o.from_agent_id, o.meshwork_id), 'overseer') as from_name,
              case when o.from_agent_id is null
                   then (select ac.display_name from mesh.accounts ac where ac.id = o.from_account_id) end as from_display_name,
              case when o.broadcast then '*' else (select a.name from mesh.agents a where a.id = o.recipients[1]) end as to_name
         from pg_catalog.unnest(p_out) with ordinality o
         join pg_catalog.unnest(v_rows) m on m.id = o.id
-        left join lateral (
-          select a.name, case when a.meshwork_id = o.meshwork_id then a.name
-                              else (select w.name from mesh.meshworks w where w.id = a.meshwork_id) || '/' || a.name end as label
-            from mesh.agents a where a.id = o.from_agent_id
-        ) f on true
     ), logged as (
       insert into mesh.activity (meshwork_id, agent_id, account_id, kind, summary, data)
       select n.meshwork_id, n.from_agent_id, n.from_account_id, 'message',
@@ -277,7 +269,7 @@ begin
        order by n.ord
     )
     select pg_catalog.string_agg(pg_catalog.jsonb_build_object('m',
-             mesh.message_json_named(n.msg, null, n.from_label, n.from_display_name, n.to_name), 'to', v_to -> n.id::text)::text,
+             mesh.message_json_named(n.msg, null, n.from_name, n.from_display_name, n.to_name), 'to', v_to -> n.id::text)::text,
              pg_catalog.chr(10) order by n.ord) filter (where v_to ? n.id::text),
            pg_catalog.array_agg(distinct n.meshwork_id)
       into v_lines, v_mws
@@ -351,7 +343,9 @@ $$;
 
 -- The hub's entry for sends that arrive together: [[key_hash, args], ...] with mc_send's named arguments, run in order
 -- in one transaction, each with its caller's claims, exactly as mesh.call_as would run mc_send. All or nothing: if
--- any of them fails, nothing is written and the hub runs each on its own (so each gets its own answer or error).
+-- any of them fails, nothing is written and the hub runs each on its own (so each gets its own answer or error). A
+-- call mesh.call_as would refuse before running mc_send (no key, unknown or missing arguments) fails the batch with
+-- detail 'not batchable'; any other error of a batch of one is exactly the error mc_send gives that caller.
 -- Returns {results: [{result, exp}, ...], wake, changed, deliver, revoked}.
 create or replace function mesh.send_many(p_calls jsonb)
 returns jsonb
@@ -380,7 +374,8 @@ begin
        or not (v_args ?& array['p_meshwork', 'p_to', 'p_body'])
        or v_args - array['p_meshwork', 'p_to', 'p_body', 'p_from', 'p_kind', 'p_thread_id', 'p_reply_to', 'p_idempotency_key',
                          'p_deadline_seconds', 'p_data'] <> '{}'::jsonb then
-      perform mesh.fail(400, 'a batched send must be an authenticated mc_send with its named arguments', 'call mc_send on its own');
+      perform mesh.fail(400, 'a batched send must be an authenticated mc_send with its named arguments', 'call mc_send on its own',
+        'not batchable');
     end if;
     v_claims := v_known -> v_key;
     if v_claims is null then

@@ -35,25 +35,21 @@ interface SendManyRow {
 const MAX_BATCH = 64;
 
 /**
- * Sends go through mesh.send_many: a send that finds no send transaction running goes at once (a batch of one), and
- * sends that arrive while one runs are queued and written together when it ends, in one transaction: on a busy mesh
- * that is one commit and one round trip for many messages. If anything in a batch fails, nothing of it was written
- * and each of its sends runs again on its own through mesh.call_as, so every caller gets exactly the answer (or error)
- * it would have got alone.
+ * Sends go through mesh.send_many, one send transaction at a time: a send that finds none running goes at once (a
+ * batch of one), and sends that arrive while one runs are queued and written together when it ends: on a busy mesh
+ * that is one commit and one round trip for many messages. One at a time measured best on two cores (2,640 sends/s
+ * against 2,230 with two: two batches at once are smaller and contend for the same pages). If anything in a batch of
+ * several fails, nothing of it was written and each of its sends runs again on its own through mesh.call_as, so every
+ * caller gets exactly the answer (or error) it would have got alone.
  */
 export class RpcExecutor {
   private readonly queue: QueuedSend[] = [];
-  private sending = 0;
+  private sending = false;
 
   constructor(
     private readonly db: Db,
     private readonly signals: Signals,
     private readonly log: (line: string) => void = () => undefined,
-    /**
-     * How many send transactions may run at once; sends beyond that wait and go together. One measured best on two
-     * cores (2,640 sends/s against 2,230 with two: two batches at a time are smaller and contend for the same pages).
-     */
-    private readonly sendSlots = 1,
   ) {}
 
   private async once(keyHash: string | null, fn: string, args: Record<string, unknown>, opts: CallOptions) {
@@ -65,14 +61,12 @@ export class RpcExecutor {
   }
 
   private drain(): void {
-    while (this.sending < this.sendSlots && this.queue.length > 0) {
-      const batch = this.queue.splice(0, MAX_BATCH);
-      this.sending++;
-      void this.sendBatch(batch).finally(() => {
-        this.sending--;
-        this.drain();
-      });
-    }
+    if (this.sending || this.queue.length === 0) return;
+    this.sending = true;
+    void this.sendBatch(this.queue.splice(0, MAX_BATCH)).finally(() => {
+      this.sending = false;
+      this.drain();
+    });
   }
 
   private async sendBatch(batch: QueuedSend[]): Promise<void> {
@@ -84,9 +78,16 @@ export class RpcExecutor {
       });
       row = res.rows[0];
     } catch (err) {
-      // Something in it failed (a caller's mistake, a deadlock, a lost connection) and nothing was written: each
-      // runs on its own below, through mesh.call_as, and meets its own fate. Only a fault of ours (a 500) is logged.
-      if (fromDbError(err, false).status === 500) this.logUnexpected('mesh.send_many', err);
+      const status = fromDbError(err, false).status;
+      // A lone send's own error (not a shape mesh.call_as would have refused first, nor a fault that may pass) is
+      // exactly what mc_send gives it: answered without running it again.
+      if (batch.length === 1 && status < 500 && (err as { detail?: string }).detail !== 'not batchable') {
+        batch[0]!.reject(err);
+        return;
+      }
+      // Otherwise nothing was written, and each runs on its own below, through mesh.call_as, and meets its own fate.
+      // Only a fault of ours (a 500) is logged.
+      if (status === 500) this.logUnexpected('mesh.send_many', err);
     }
     if (row) {
       // The transaction's notes are published once, with the first answer; the others carry none.

@@ -90,6 +90,21 @@ describeBackends('sends written together', (getDb) => {
     expect(bodies).toEqual(expected);
   });
 
+  it('a lone send that fails gets the error mc_send gives, whether or not it could be batched', async () => {
+    const owner = await newMesh(hub.url, 'p', [...targets, ...senders]);
+    const unknownAgent = await send(owner.key, { p_from: 's0', p_to: 'nobody', p_body: 'hello' });
+    expect(unknownAgent.status).toBe(404);
+    expect(unknownAgent.body.message).toMatch(/nobody/);
+    const badUuid = await send(owner.key, { p_from: 's0', p_to: 't0', p_body: 'hello', p_reply_to: 'not-a-uuid' });
+    expect(badUuid.status).toBe(400);
+    // An argument mc_send does not have is refused by the RPC layer, as for any function.
+    const unknownArg = await send(owner.key, { p_from: 's0', p_to: 't0', p_body: 'hello', p_bogus: 1 });
+    expect(unknownArg.status).toBe(404);
+    expect(unknownArg.body.code).toBe('PGRST202');
+    expect(unknownArg.body.message).toMatch(/p_bogus/);
+    expect(await messages()).toHaveLength(0);
+  });
+
   it('one idempotency key sent 20 times at once is stored once; every answer names that message', async () => {
     const owner = await newMesh(hub.url, 'p', [...targets, ...senders]);
     const answers = await Promise.all([

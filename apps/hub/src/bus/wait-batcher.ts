@@ -86,6 +86,6 @@ export class WaitBatcher {
         );
       } else p.resolve(out.result);
     });
-    if (row?.r.changed) this.signals.publish({ changed: row.r.changed });
+    this.signals.publish({ changed: row?.r.changed });
   }
 }
