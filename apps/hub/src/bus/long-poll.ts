@@ -100,15 +100,26 @@ interface InboxPage {
   has_more: boolean;
 }
 
+/** A result's JSON text, made along with it: the answer is sent as is instead of serialized again. */
+const JSON_TEXT = Symbol('json text');
+
+/** The JSON text of a long-poll's result. */
+export function resultJson(result: unknown): string {
+  const text = (result as { [JSON_TEXT]?: string } | null | undefined)?.[JSON_TEXT];
+  return text ?? JSON.stringify(result ?? null);
+}
+
 /**
  * The page a re-read would return, built from deliveries when they continue the inbox right after the last page:
  * seqs last_seq+1, last_seq+2, ... with nothing missing and no more than the limit. Otherwise undefined (re-read).
+ * Its JSON text is put together from each message's text, made once per message: a broadcast's answers do not
+ * serialize the same message once per recipient.
  */
 export function pageFromDeliveries(last: InboxPage, deliveries: Delivery[], limit: number): InboxPage | undefined {
   const fresh = deliveries.filter((d) => d.seq > last.last_seq).sort((a, b) => a.seq - b.seq);
   if (fresh.length === 0 || fresh.length > limit) return undefined;
   for (let i = 0; i < fresh.length; i++) if (fresh[i]!.seq !== last.last_seq + 1 + i) return undefined;
-  return {
+  const page: InboxPage = {
     agent: last.agent,
     agent_id: last.agent_id,
     cursor: last.cursor,
@@ -116,6 +127,12 @@ export function pageFromDeliveries(last: InboxPage, deliveries: Delivery[], limi
     last_seq: fresh.at(-1)!.seq,
     has_more: false,
   };
+  const messages = fresh.map((d) => `{"seq":${d.seq}${d.json === '{}' ? '}' : `,${d.json.slice(1)}`}`);
+  const text =
+    `{"agent":${JSON.stringify(page.agent)},"agent_id":${JSON.stringify(page.agent_id)},` +
+    `"cursor":${JSON.stringify(page.cursor)},"messages":[${messages.join(',')}],"last_seq":${page.last_seq},"has_more":false}`;
+  Object.defineProperty(page, JSON_TEXT, { value: text });
+  return page;
 }
 
 /** Where a caller's previous wait of this kind was registered: same key, same project and agent arguments. */

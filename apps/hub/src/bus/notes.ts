@@ -5,6 +5,8 @@
 export interface Delivery {
   seq: number;
   message: Record<string, unknown>;
+  /** JSON.stringify(message), made once for all of the message's recipients. */
+  json: string;
 }
 
 export interface RawNotes {
@@ -34,9 +36,10 @@ export function parseNotes(raw: RawNotes): Notes {
   if (raw.deliver) {
     for (const line of raw.deliver.split('\n')) {
       const { m, to } = JSON.parse(line) as DeliverLine;
+      const json = JSON.stringify(m);
       for (const [agentId, seq] of to) {
         const list = deliver.get(agentId);
-        const d = { seq: Number(seq), message: m };
+        const d = { seq: Number(seq), message: m, json };
         if (list) list.push(d);
         else deliver.set(agentId, [d]);
       }

@@ -2,7 +2,7 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Db } from '@meshcode/db';
 import { keyHashFromHeaders } from '../auth';
-import { longPoll, WAIT_SPECS } from '../bus/long-poll';
+import { longPoll, resultJson, WAIT_SPECS } from '../bus/long-poll';
 import type { DeliveredMarks } from '../bus/delivered';
 import type { WaitBatcher } from '../bus/wait-batcher';
 import type { Waiters } from '../bus/waiters';
@@ -154,7 +154,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     const result = spec
       ? await longPoll(deps, spec, keyHash, args, requestSignal(reply, deps.shutdown))
       : await deps.rpc.call(keyHash, fn, args, { get: req.method === 'GET' });
-    return reply.header('content-type', 'application/json; charset=utf-8').send(JSON.stringify(result ?? null));
+    return reply.header('content-type', 'application/json; charset=utf-8').send(resultJson(result));
   };
   app.post('/rest/v1/rpc/:fn', rpcHandler);
   app.get('/rest/v1/rpc/:fn', rpcHandler);
