@@ -44,8 +44,8 @@ interface Answer {
 
 /**
  * One RPC over undici's low-level dispatch (no body stream, no promise per chunk), its arrival stamped when its last
- * byte is read. This one process plays every agent: reading 1,000 long-poll answers in turn through the stream API
- * cost it about 50 µs each, all counted as the hub's delay, on the same two cores as the hub and the database.
+ * byte is read. This one process plays every agent, on the same two cores as the hub and the database: what it spends
+ * reading and parsing 1,000 long-poll answers in turn would otherwise be counted as the hub's delay.
  */
 function dispatchRpc(url: string, key: string, fn: string, args: Record<string, unknown>): Promise<Answer> {
   return new Promise((resolve, reject) => {
