@@ -62,6 +62,89 @@ describeBackends('sends written together', (getDb) => {
     expect(Number(logged.rows[0]!.n)).toBe(60);
   });
 
+  it('a second send transaction runs beside a blocked one once eight sends wait, and never a third', async (ctx) => {
+    // PGlite has one session: a lock held in one transaction there would stop every statement of the hub.
+    if (getDb().kind !== 'postgres') return ctx.skip();
+    const owner = await newMesh(hub.url, 'p', [...targets, ...senders]);
+    const lockWaits = async (n: number) => {
+      for (let i = 0; i < 500; i++) {
+        const r = await getDb().query<{ n: number | string }>(
+          `select count(*) as n from pg_stat_activity where wait_event_type = 'Lock' and datname = current_database()`,
+        );
+        if (Number(r.rows[0]!.n) === n) return;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      throw new Error(`never saw ${n} send transactions waiting on a lock`);
+    };
+    const settled = new Set<string>();
+    const tracked = (label: string, p: Promise<Answer>) =>
+      p.then((a) => {
+        settled.add(label);
+        return a;
+      });
+    const deferred = () => {
+      let resolve!: () => void;
+      return { promise: new Promise<void>((r) => (resolve = r)), resolve: () => resolve() };
+    };
+    const [t0Held, lockT2, t2Held, commit] = [deferred(), deferred(), deferred(), deferred()];
+    // Another session holds t0's row, later t2's too: a send to either waits until it commits.
+    const holder = getDb().transaction(async (tx) => {
+      await tx.query(`select 1 from mesh.agents where name = 't0' for update`);
+      t0Held.resolve();
+      await lockT2.promise;
+      await tx.query(`select 1 from mesh.agents where name = 't2' for update`);
+      t2Held.resolve();
+      await commit.promise;
+    });
+    let first: Promise<Answer>, second: Promise<Answer>[], third: Promise<Answer>[];
+    try {
+      await t0Held.promise;
+      first = tracked('first', send(owner.key, { p_from: 's0', p_to: 't0', p_body: 'held' }));
+      await lockWaits(1);
+
+      // Seven waiting sends do not start a second transaction; the eighth does, and all eight are written meanwhile.
+      const seven = Array.from({ length: 7 }, (_, i) =>
+        tracked(`t1 ${i}`, send(owner.key, { p_from: `s${i + 1}`, p_to: 't1', p_body: `t1 ${i}` })),
+      );
+      await new Promise((r) => setTimeout(r, 300));
+      expect([...settled]).toEqual([]);
+      const eight = await Promise.all([...seven, send(owner.key, { p_from: 's8', p_to: 't1', p_body: 't1 7' })]);
+      expect(eight.map((a) => a.status)).toEqual(Array(8).fill(200));
+      expect(settled.has('first')).toBe(false);
+
+      // With two transactions waiting, later sends wait for one of them, however many they are.
+      lockT2.resolve();
+      await t2Held.promise;
+      second = Array.from({ length: 8 }, (_, i) =>
+        tracked(`t2 ${i}`, send(owner.key, { p_from: `s${i}`, p_to: 't2', p_body: `t2 ${i}` })),
+      );
+      await lockWaits(2);
+      third = Array.from({ length: 8 }, (_, i) =>
+        tracked(`t3 ${i}`, send(owner.key, { p_from: `s${i}`, p_to: 't3', p_body: `t3 ${i}` })),
+      );
+      await new Promise((r) => setTimeout(r, 300));
+      expect([...settled].filter((l) => !l.startsWith('t1'))).toEqual([]);
+    } finally {
+      lockT2.resolve();
+      commit.resolve();
+    }
+    await holder;
+    const rest = await Promise.all([first, ...second, ...third]);
+    expect(rest.map((a) => a.status)).toEqual(Array(17).fill(200));
+    for (const [t, n] of [
+      ['t0', 1],
+      ['t1', 8],
+      ['t2', 8],
+      ['t3', 8],
+    ] as const) {
+      const seqs = await getDb().query<{ seq: number | string }>(
+        'select i.seq from mesh.inbox i join mesh.agents a on a.id = i.agent_id where a.name = $1 order by i.seq',
+        [t],
+      );
+      expect(seqs.rows.map((r) => Number(r.seq))).toEqual(Array.from({ length: n }, (_, i) => i + 1));
+    }
+  });
+
   it('a bad send among concurrent ones gets its own error; the others are written once', async () => {
     const owner = await newMesh(hub.url, 'p', [...targets, ...senders]);
     const answers = await Promise.all(
