@@ -21,7 +21,7 @@ const { values } = parseArgs({
     latency: { type: 'string', default: '1000' },
     seconds: { type: 'string', default: '10' },
     senders: { type: 'string', default: '32' },
-    rounds: { type: 'string', default: '50' },
+    rounds: { type: 'string', default: '100' },
     ramdisk: { type: 'boolean', default: false },
     phases: { type: 'string', default: 'latency,throughput,idle,broadcast' },
   },

@@ -64,6 +64,23 @@ describeBackends('bus delivery', (getDb) => {
     expect(hub.hub.waiters.size).toBe(0);
   });
 
+  it('a waiter whose client goes away is let go at once, long before its timeout', async () => {
+    const owner = await newMesh(hub.url, 'p', ['a']);
+    const ac = new AbortController();
+    const left = fetch(`${hub.url}/rest/v1/rpc/mc_wait`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${owner.key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ p_meshwork: 'p', p_agent: 'a', p_timeout_seconds: 60 }),
+      signal: ac.signal,
+    }).catch((e: unknown) => e);
+    for (let i = 0; i < 500 && hub.hub.waiters.asleep === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    expect([hub.hub.waiters.size, hub.hub.waiters.asleep]).toEqual([1, 1]);
+    ac.abort();
+    expect(await left).toBeInstanceOf(Error);
+    for (let i = 0; i < 500 && hub.hub.waiters.size > 0; i++) await new Promise((r) => setTimeout(r, 10));
+    expect([hub.hub.waiters.size, hub.hub.waiters.asleep]).toEqual([0, 0]);
+  });
+
   it('a wait with nothing to deliver returns empty at its timeout', async () => {
     const owner = await newMesh(hub.url, 'p', ['a']);
     const res = await owner.client.wait({ meshwork: 'p', agent: 'a', timeoutSeconds: 1 });

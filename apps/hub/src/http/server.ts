@@ -68,7 +68,9 @@ function send(reply: FastifyReply, err: HttpError): FastifyReply {
 
 /**
  * An AbortSignal that fires when the client goes away or the hub shuts down. Every held long-poll listens on the
- * shutdown signal (so it allows any number of listeners) and stops listening when its response closes.
+ * shutdown signal (so it allows any number of listeners) and stops listening when its response closes. An answered
+ * long-poll is not aborted: nothing listens any more, and an abort costs a DOMException with its stack (15 µs, paid
+ * 1,000 times over when a broadcast answers 1,000 waiters).
  */
 function requestSignal(reply: FastifyReply, shutdown: AbortSignal): AbortSignal {
   const ac = new AbortController();
@@ -77,7 +79,7 @@ function requestSignal(reply: FastifyReply, shutdown: AbortSignal): AbortSignal 
   shutdown.addEventListener('abort', abort, { once: true });
   reply.raw.once('close', () => {
     shutdown.removeEventListener('abort', abort);
-    abort();
+    if (!reply.raw.writableFinished) abort();
   });
   return ac.signal;
 }
