@@ -1,7 +1,6 @@
 // Assembles one hub: RPC executor, waiters, cross-hub signals, feeds, presence refresher and the HTTP server.
 // Holds no state Postgres does not hold; any number of hubs may share one database.
 import type { Db } from '@meshcode/db';
-import { setMaxListeners } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { Signals } from './bus/signals';
 import { DeliveredMarks } from './bus/delivered';
@@ -58,7 +57,6 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
   const batcher = new WaitBatcher(opts.db, signals);
   const delivered = new DeliveredMarks(opts.db, signals, log);
   const shutdown = new AbortController();
-  setMaxListeners(0, shutdown.signal); // one listener per held long-poll
   const pipeline = new Pipeline(
     { db: opts.db, publish: (notes) => signals.publish(notes), log, claims: waiters },
     opts.pipeline,

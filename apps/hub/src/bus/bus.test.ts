@@ -3,7 +3,7 @@
 import { expect, it } from 'vitest';
 import { Inbox, memoryCursorStore } from '@meshcode/client';
 import { describeBackends } from '@meshcode/db/testing';
-import { newMesh, useTestHub } from '../testing/hub-fixture';
+import { newMesh, startTestHub, useTestHub } from '../testing/hub-fixture';
 
 describeBackends('bus delivery', (getDb) => {
   const hub = useTestHub(getDb);
@@ -79,6 +79,28 @@ describeBackends('bus delivery', (getDb) => {
     expect(await left).toBeInstanceOf(Error);
     for (let i = 0; i < 500 && hub.hub.waiters.size > 0; i++) await new Promise((r) => setTimeout(r, 10));
     expect([hub.hub.waiters.size, hub.hub.waiters.asleep]).toEqual([0, 0]);
+  });
+
+  it('a hub shutting down ends every held wait at once instead of waiting out their timeouts', async () => {
+    const owner = await newMesh(hub.url, 'p', ['a', 'b', 'c']);
+    const second = await startTestHub(getDb());
+    const waits = ['a', 'b', 'c'].map((agent) =>
+      fetch(`${second.url}/rest/v1/rpc/mc_wait`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${owner.key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ p_meshwork: 'p', p_agent: agent, p_timeout_seconds: 120 }),
+      }).then(
+        (res) => res.status,
+        () => 'cut',
+      ),
+    );
+    for (let i = 0; i < 500 && second.hub.waiters.asleep < 3; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(second.hub.waiters.asleep).toBe(3);
+    const started = Date.now();
+    await second.close();
+    expect(await Promise.all(waits)).toHaveLength(3);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(second.hub.waiters.size).toBe(0);
   });
 
   it('a wait with nothing to deliver returns empty at its timeout', async () => {
