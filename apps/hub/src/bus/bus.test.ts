@@ -3,7 +3,7 @@
 import { expect, it } from 'vitest';
 import { Inbox, memoryCursorStore } from '@meshcode/client';
 import { describeBackends } from '@meshcode/db/testing';
-import { newMesh, startTestHub, useTestHub } from '../testing/hub-fixture';
+import { newMesh, startTestHub, until, useTestHub } from '../testing/hub-fixture';
 
 describeBackends('bus delivery', (getDb) => {
   const hub = useTestHub(getDb);
@@ -54,7 +54,7 @@ describeBackends('bus delivery', (getDb) => {
     const owner = await newMesh(hub.url, 'p', ['a', 'b']);
     const started = Date.now();
     const waiting = owner.client.wait({ meshwork: 'p', agent: 'b', timeoutSeconds: 20 });
-    for (let i = 0; i < 500 && hub.hub.waiters.size === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    await until(() => hub.hub.waiters.size > 0);
     expect(hub.hub.waiters.size).toBe(1);
     expect((await owner.client.status('p')).agents.find((x) => x.name === 'b')?.status).toBe('waiting');
     await owner.client.send({ meshwork: 'p', from: 'a', to: 'b', body: 'wake up' });
@@ -64,20 +64,25 @@ describeBackends('bus delivery', (getDb) => {
     expect(hub.hub.waiters.size).toBe(0);
   });
 
+  /** mc_wait over plain fetch, for tests that cut the connection or the hub under it. */
+  function rawWait(url: string, key: string, agent: string, seconds: number, signal?: AbortSignal) {
+    return fetch(`${url}/rest/v1/rpc/mc_wait`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ p_meshwork: 'p', p_agent: agent, p_timeout_seconds: seconds }),
+      signal,
+    });
+  }
+
   it('a waiter whose client goes away is let go at once, long before its timeout', async () => {
     const owner = await newMesh(hub.url, 'p', ['a']);
     const ac = new AbortController();
-    const left = fetch(`${hub.url}/rest/v1/rpc/mc_wait`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${owner.key}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ p_meshwork: 'p', p_agent: 'a', p_timeout_seconds: 60 }),
-      signal: ac.signal,
-    }).catch((e: unknown) => e);
-    for (let i = 0; i < 500 && hub.hub.waiters.asleep === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    const left = rawWait(hub.url, owner.key, 'a', 60, ac.signal).catch((e: unknown) => e);
+    await until(() => hub.hub.waiters.asleep > 0);
     expect([hub.hub.waiters.size, hub.hub.waiters.asleep]).toEqual([1, 1]);
     ac.abort();
     expect(await left).toBeInstanceOf(Error);
-    for (let i = 0; i < 500 && hub.hub.waiters.size > 0; i++) await new Promise((r) => setTimeout(r, 10));
+    await until(() => hub.hub.waiters.size === 0);
     expect([hub.hub.waiters.size, hub.hub.waiters.asleep]).toEqual([0, 0]);
   });
 
@@ -85,16 +90,12 @@ describeBackends('bus delivery', (getDb) => {
     const owner = await newMesh(hub.url, 'p', ['a', 'b', 'c']);
     const second = await startTestHub(getDb());
     const waits = ['a', 'b', 'c'].map((agent) =>
-      fetch(`${second.url}/rest/v1/rpc/mc_wait`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${owner.key}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ p_meshwork: 'p', p_agent: agent, p_timeout_seconds: 120 }),
-      }).then(
+      rawWait(second.url, owner.key, agent, 120).then(
         (res) => res.status,
         () => 'cut',
       ),
     );
-    for (let i = 0; i < 500 && second.hub.waiters.asleep < 3; i++) await new Promise((r) => setTimeout(r, 10));
+    await until(() => second.hub.waiters.asleep >= 3);
     expect(second.hub.waiters.asleep).toBe(3);
     const started = Date.now();
     await second.close();
@@ -183,7 +184,7 @@ describeBackends('bus delivery', (getDb) => {
       (page) => ({ page }),
       (err: unknown) => ({ err }),
     );
-    for (let i = 0; i < 500 && hub.hub.waiters.asleep === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    await until(() => hub.hub.waiters.asleep > 0);
     expect(hub.hub.waiters.asleep).toBe(1);
     return { guest, outcome };
   }
@@ -196,7 +197,7 @@ describeBackends('bus delivery', (getDb) => {
     await owner.client.removeAgent('p', 'b');
     await owner.client.addAgent('p', 'b');
     const waiting = owner.client.wait({ meshwork: 'p', agent: 'b', timeoutSeconds: 20 });
-    for (let i = 0; i < 500 && hub.hub.waiters.asleep === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    await until(() => hub.hub.waiters.asleep > 0);
     await owner.client.send({ meshwork: 'p', from: 'a', to: 'b', body: 'to the new b' });
     const got = await waiting;
     expect(got.messages.map((m) => [m.seq, m.body])).toEqual([[1, 'to the new b']]);
@@ -232,7 +233,7 @@ describeBackends('bus delivery', (getDb) => {
     const before = await owner.client.wait({ meshwork: 'p', agent: 'b', timeoutSeconds: 0 });
     const answered = hub.hub.delivered.count;
     const waiting = owner.client.wait({ meshwork: 'p', agent: 'b', afterSeq: before.last_seq, timeoutSeconds: 20 });
-    for (let i = 0; i < 500 && hub.hub.waiters.size === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    await until(() => hub.hub.waiters.size > 0);
     await owner.client.send({
       meshwork: 'p',
       from: 'a',
@@ -257,7 +258,7 @@ describeBackends('bus delivery', (getDb) => {
     const names = Array.from({ length: 40 }, (_, i) => `w${i}`);
     const owner = await newMesh(hub.url, 'p', ['lead', ...names]);
     const waits = names.map((a) => owner.client.wait({ meshwork: 'p', agent: a, timeoutSeconds: 20 }));
-    for (let i = 0; i < 500 && hub.hub.waiters.size < names.length; i++) await new Promise((r) => setTimeout(r, 10));
+    await until(() => hub.hub.waiters.size >= names.length);
     expect(hub.hub.waiters.size).toBe(names.length);
     await owner.client.send({ meshwork: 'p', from: 'lead', to: '*', body: 'all hands' });
     const results = await Promise.all(waits);

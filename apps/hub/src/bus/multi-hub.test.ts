@@ -2,15 +2,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeBackends, freshDatabaseUrl } from '@meshcode/db/testing';
 import { migrate, openDb, type Db } from '@meshcode/db';
-import { newMesh, startTestHub, type HubFixture } from '../testing/hub-fixture';
-
-async function until(cond: () => boolean): Promise<void> {
-  const t0 = Date.now();
-  while (!cond()) {
-    if (Date.now() - t0 > 5000) throw new Error('condition not reached in 5 s');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+import { newMesh, startTestHub, until, type HubFixture } from '../testing/hub-fixture';
 
 describeBackends('two hubs, one database', (_getDb, backend) => {
   if (backend !== 'postgres') {

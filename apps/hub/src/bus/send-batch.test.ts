@@ -3,7 +3,7 @@
 import { expect, it } from 'vitest';
 import { describeBackends } from '@meshcode/db/testing';
 import { hashKey } from '../auth';
-import { newMesh, useTestHub } from '../testing/hub-fixture';
+import { newMesh, until, useTestHub } from '../testing/hub-fixture';
 
 interface Answer {
   status: number;
@@ -33,6 +33,15 @@ describeBackends('sends written together', (getDb) => {
     ).rows;
   }
 
+  /** The seqs in an agent's inbox, in order. */
+  async function seqsOf(agent: string): Promise<number[]> {
+    const seqs = await getDb().query<{ seq: number | string }>(
+      'select i.seq from mesh.inbox i join mesh.agents a on a.id = i.agent_id where a.name = $1 order by i.seq',
+      [agent],
+    );
+    return seqs.rows.map((r) => Number(r.seq));
+  }
+
   it('60 concurrent sends share transactions, and each answer names its own message', async () => {
     const owner = await newMesh(hub.url, 'p', [...targets, ...senders]);
     const answers = await Promise.all(
@@ -49,13 +58,7 @@ describeBackends('sends written together', (getDb) => {
     // Messages written in one transaction share its timestamp: fewer timestamps than messages means they were batched.
     // (Embedded PGlite runs each statement on the hub's own thread, so requests cannot pile up behind one there.)
     if (getDb().kind === 'postgres') expect(new Set(rows.map((r) => String(r.created_at))).size).toBeLessThan(60);
-    for (const t of targets) {
-      const seqs = await getDb().query<{ seq: number | string }>(
-        'select i.seq from mesh.inbox i join mesh.agents a on a.id = i.agent_id where a.name = $1 order by i.seq',
-        [t],
-      );
-      expect(seqs.rows.map((r) => Number(r.seq))).toEqual(Array.from({ length: 15 }, (_, i) => i + 1));
-    }
+    for (const t of targets) expect(await seqsOf(t)).toEqual(Array.from({ length: 15 }, (_, i) => i + 1));
     const logged = await getDb().query<{ n: number | string }>(
       `select count(distinct data ->> 'message_id') as n from mesh.activity where kind = 'message'`,
     );
@@ -66,16 +69,18 @@ describeBackends('sends written together', (getDb) => {
     // PGlite has one session: a lock held in one transaction there would stop every statement of the hub.
     if (getDb().kind !== 'postgres') return ctx.skip();
     const owner = await newMesh(hub.url, 'p', [...targets, ...senders]);
-    const lockWaits = async (n: number) => {
-      for (let i = 0; i < 500; i++) {
-        const r = await getDb().query<{ n: number | string }>(
-          `select count(*) as n from pg_stat_activity where wait_event_type = 'Lock' and datname = current_database()`,
-        );
-        if (Number(r.rows[0]!.n) === n) return;
-        await new Promise((r) => setTimeout(r, 10));
-      }
-      throw new Error(`never saw ${n} send transactions waiting on a lock`);
-    };
+    const lockWaits = (n: number) =>
+      until(
+        async () =>
+          Number(
+            (
+              await getDb().query<{ n: number | string }>(
+                `select count(*) as n from pg_stat_activity where wait_event_type = 'Lock' and datname = current_database()`,
+              )
+            ).rows[0]!.n,
+          ) === n,
+        `${n} send transactions waiting on a lock`,
+      );
     const settled = new Set<string>();
     const tracked = (label: string, p: Promise<Answer>) =>
       p.then((a) => {
@@ -137,11 +142,7 @@ describeBackends('sends written together', (getDb) => {
       ['t2', 8],
       ['t3', 8],
     ] as const) {
-      const seqs = await getDb().query<{ seq: number | string }>(
-        'select i.seq from mesh.inbox i join mesh.agents a on a.id = i.agent_id where a.name = $1 order by i.seq',
-        [t],
-      );
-      expect(seqs.rows.map((r) => Number(r.seq))).toEqual(Array.from({ length: n }, (_, i) => i + 1));
+      expect(await seqsOf(t)).toEqual(Array.from({ length: n }, (_, i) => i + 1));
     }
   });
 
@@ -209,7 +210,7 @@ describeBackends('sends written together', (getDb) => {
   it('a waiter asleep on one agent gets every message sent to it at once, in gapless order', async () => {
     const owner = await newMesh(hub.url, 'p', [...targets, ...senders]);
     const first = owner.client.wait({ meshwork: 'p', agent: 't0', timeoutSeconds: 20 });
-    for (let i = 0; i < 500 && hub.hub.waiters.asleep === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    await until(() => hub.hub.waiters.asleep > 0);
     const answers = await Promise.all(
       Array.from({ length: 40 }, (_, i) =>
         send(owner.key, { p_from: `s${i % 10}`, p_to: `t${i % 2}`, p_body: `m${i}` }),
@@ -241,7 +242,7 @@ describeBackends('sends written together', (getDb) => {
     let cursor = 0;
     for (const body of ['from the overseer', 'to everyone']) {
       const waiting = owner.client.wait({ meshwork: 'p', agent: 't0', afterSeq: cursor, timeoutSeconds: 20 });
-      for (let i = 0; i < 500 && hub.hub.waiters.asleep === 0; i++) await new Promise((r) => setTimeout(r, 10));
+      await until(() => hub.hub.waiters.asleep > 0);
       const before = hub.hub.delivered.count;
       await send(
         owner.key,

@@ -50,6 +50,15 @@ export function useTestHub(getDb: () => Db): HubFixture {
   return fixture;
 }
 
+/** Wait until `cond` holds, polling every 10 ms; after `ms` (default 5 s) throw, naming what never happened. */
+export async function until(cond: () => boolean | Promise<boolean>, what = 'the condition', ms = 5000): Promise<void> {
+  const t0 = Date.now();
+  while (!(await cond())) {
+    if (Date.now() - t0 > ms) throw new Error(`${what} did not happen within ${ms / 1000} s`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
 let counter = 0;
 
 export interface TestAccount {
