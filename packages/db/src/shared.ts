@@ -28,20 +28,30 @@ export const CALL_AS_GET_SQL = 'select mesh.call_as($1, $2, $3::jsonb, $4) as r'
 /**
  * Calling the Db itself from inside one of its own transactions waits forever on PGlite (one connection) and on
  * pg silently runs outside the transaction; both are bugs, so both backends refuse it.
+ *
+ * The AsyncLocalStorage is disabled whenever no transaction runs. On Node 20 an enabled one installs promise hooks for
+ * the whole process, which made every promise 2 to 3 times dearer for the rest of its life: the migrations' one
+ * transaction at startup slowed every request the hub served.
  */
 export class ReentryGuard {
   readonly #inTx = new AsyncLocalStorage<true>();
+  #running = 0;
 
   check(method: string): void {
-    if (this.#inTx.getStore()) {
+    if (this.#running > 0 && this.#inTx.getStore()) {
       throw new Error(
         `db.${method}() was called inside one of this Db's transactions; use the tx argument the callback received.`,
       );
     }
   }
 
-  run<T>(fn: () => Promise<T>): Promise<T> {
-    return this.#inTx.run(true, fn);
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    this.#running++;
+    try {
+      return await this.#inTx.run(true, fn);
+    } finally {
+      if (--this.#running === 0) this.#inTx.disable();
+    }
   }
 }
 

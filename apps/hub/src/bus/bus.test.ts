@@ -254,6 +254,30 @@ describeBackends('bus delivery', (getDb) => {
     expect(board.agents.find((x) => x.name === 'b')?.status).toBe('working');
   });
 
+  it('presence after a delivered answer is written shortly after, unless the agent is already back waiting', async () => {
+    const owner = await newMesh(hub.url, 'p', ['a', 'b', 'c']);
+    const statusOf = async (name: string) =>
+      (await owner.client.status('p')).agents.find((x) => x.name === name)?.status;
+    // b takes its message and waits again at once: it was never working, and nothing is written for it.
+    const written = hub.hub.delivered.written;
+    const waitB = owner.client.wait({ meshwork: 'p', agent: 'b', timeoutSeconds: 20 });
+    await until(() => hub.hub.waiters.size > 0);
+    await owner.client.send({ meshwork: 'p', from: 'a', to: 'b', body: 'quick one' });
+    const got = await waitB;
+    expect(got.messages.map((m) => m.body)).toEqual(['quick one']);
+    await owner.client.wait({ meshwork: 'p', agent: 'b', afterSeq: got.last_seq, timeoutSeconds: 0 });
+    await hub.hub.delivered.settled();
+    expect(hub.hub.delivered.written).toBe(written);
+    expect(await statusOf('b')).toBe('waiting');
+    // c takes its message and goes to work: the board shows it working without anyone flushing the marks.
+    const waitC = owner.client.wait({ meshwork: 'p', agent: 'c', timeoutSeconds: 20 });
+    await until(() => hub.hub.waiters.size > 0);
+    await owner.client.send({ meshwork: 'p', from: 'a', to: 'c', body: 'long job' });
+    expect((await waitC).messages.map((m) => m.body)).toEqual(['long job']);
+    await until(async () => (await statusOf('c')) === 'working');
+    expect(hub.hub.delivered.written).toBe(written + 1);
+  });
+
   it('many woken waits are answered together (one broadcast, 40 waiters)', async () => {
     const names = Array.from({ length: 40 }, (_, i) => `w${i}`);
     const owner = await newMesh(hub.url, 'p', ['lead', ...names]);

@@ -172,12 +172,14 @@ export async function longPoll(
   let unregister = hinted ? deps.waiters.register(hinted, onWake) : () => undefined;
   try {
     const { result: first, expiresAt } = await deps.rpc.callWithOutcome(keyHash, spec.fn, args);
-    if (spec.ready(first) || Date.now() >= Math.min(deadline, spec.until?.(first) ?? Infinity)) return first;
     const agentId = spec.agentId(first);
+    const cursor = (first as WaitShape).cursor;
+    // The agent is back, reading past what it was handed: it was not left working on it.
+    if (agentId && typeof cursor === 'number') deps.delivered.acked(agentId, cursor);
+    if (spec.ready(first) || Date.now() >= Math.min(deadline, spec.until?.(first) ?? Infinity)) return first;
     if (!agentId) return first;
     if (hint) deps.waiters.remember(hint, agentId);
 
-    const cursor = (first as WaitShape).cursor;
     const batched = spec.batched && keyHash !== null && typeof cursor === 'number';
     const limit = Math.min(Math.max(numericLimit(args) ?? 100, 1), 500);
     const reread = batched

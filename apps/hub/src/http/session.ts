@@ -105,13 +105,18 @@ export function registerSessionRoutes(app: FastifyInstance, deps: SessionDeps): 
   const ttl = deps.sessionTtlSeconds ?? SESSION_TTL_SECONDS;
 
   // A browser sends the cookie, never a key: hand it to the RPC and SSE handlers as the caller's credential.
-  app.addHook('onRequest', async (req) => {
-    if (!COOKIE_AUTH_PREFIXES.some((p) => req.url.startsWith(p))) return;
-    if (req.headers.authorization || req.headers.apikey) return;
+  app.addHook('onRequest', (req, _reply, done) => {
+    if (!COOKIE_AUTH_PREFIXES.some((p) => req.url.startsWith(p))) return done();
+    if (req.headers.authorization || req.headers.apikey) return done();
     const token = readCookie(req.headers.cookie, SESSION_COOKIE);
-    if (token === undefined) return;
-    checkCsrf(req);
+    if (token === undefined) return done();
+    try {
+      checkCsrf(req);
+    } catch (err) {
+      return done(err as Error);
+    }
     req.headers.authorization = `Bearer ${token}`;
+    done();
   });
 
   app.post('/auth/v1/login-link', async (req, reply) => {

@@ -27,14 +27,15 @@ function rpcName(req: FastifyRequest): string | undefined {
 }
 
 export const teamRoutes: RouteModule = (app: FastifyInstance, deps: ServerDeps) => {
-  app.addHook('onSend', async (req, reply, payload) => {
-    if (reply.statusCode !== 200 || typeof payload !== 'string') return payload;
+  // Callback-style: it runs on every reply, and an async hook would cost each a promise.
+  app.addHook('onSend', (req, reply, payload, done) => {
+    if (reply.statusCode !== 200 || typeof payload !== 'string') return done(null, payload);
     const fn = rpcName(req);
-    if (fn === undefined || !LINK_RPCS.has(fn)) return payload;
+    if (fn === undefined || !LINK_RPCS.has(fn)) return done(null, payload);
     const body = JSON.parse(payload) as unknown;
-    if (body === null || typeof body !== 'object' || Array.isArray(body)) return payload;
+    if (body === null || typeof body !== 'object' || Array.isArray(body)) return done(null, payload);
     const path = (body as { path?: unknown }).path;
-    if (typeof path !== 'string' || !path.startsWith('/')) return payload;
-    return JSON.stringify({ ...body, url: `${publicOrigin(req, deps.publicUrl)}${path}` });
+    if (typeof path !== 'string' || !path.startsWith('/')) return done(null, payload);
+    done(null, JSON.stringify({ ...body, url: `${publicOrigin(req, deps.publicUrl)}${path}` }));
   });
 };
