@@ -65,6 +65,53 @@ describeBackends('sends written together', (getDb) => {
     expect(Number(logged.rows[0]!.n)).toBe(60);
   });
 
+  it('sends from different keys in one batch each act with their own rights, in their own project', async () => {
+    // Two accounts each own a project named p with the same agent names; a third has none. The batch resolves each
+    // (key, project) once: a send must never borrow another key's project or rights.
+    const owner = await newMesh(hub.url, 'p', [...targets, ...senders]);
+    const other = await newMesh(hub.url, 'p', [...targets, ...senders]);
+    const stranger = await newMesh(hub.url, 'q', ['s0']);
+    const burst = (keys: string[], tag: string) =>
+      Promise.all(
+        Array.from({ length: 48 }, (_, i) =>
+          send(keys[i % keys.length]!, {
+            p_from: `s${i % 10}`,
+            p_to: `t${i % 4}`,
+            p_body: `${tag}${i % keys.length}:${i}`,
+          }),
+        ),
+      );
+    const mixed = await burst([owner.key, other.key], 'a');
+    expect(mixed.map((a) => a.status)).toEqual(Array(48).fill(200));
+    const refused = await burst([owner.key, stranger.key], 'b');
+    refused.forEach((a, i) => expect(a.status).toBe(i % 2 === 1 ? 404 : 200));
+    expect(refused[1]!.body.message).toMatch(/could not resolve project 'p'/);
+
+    const rows = (
+      await getDb().query<{ body: string; meshwork_id: string; created_at: unknown }>(
+        'select m.body, m.meshwork_id, m.created_at from mesh.messages m',
+      )
+    ).rows;
+    expect(rows).toHaveLength(72);
+    const projectsOf = (tags: string[]) =>
+      new Set(rows.filter((r) => tags.some((t) => r.body.startsWith(`${t}:`))).map((r) => r.meshwork_id));
+    const owners = await getDb().query<{ id: string; key: string }>(
+      'select w.id, k.key_hash as key from mesh.meshworks w join mesh.api_keys k on k.account_id = w.owner_id',
+    );
+    const keyOf = new Map(owners.rows.map((r) => [r.id, r.key]));
+    expect([...projectsOf(['a0', 'b0'])].map((id) => keyOf.get(id))).toEqual([hashKey(owner.key)]);
+    expect([...projectsOf(['a1'])].map((id) => keyOf.get(id))).toEqual([hashKey(other.key)]);
+    // On PostgreSQL, the two accounts' sends shared transactions (one timestamp holds both).
+    if (getDb().kind === 'postgres') {
+      const byTx = new Map<string, Set<string>>();
+      for (const r of rows.filter((x) => x.body.startsWith('a'))) {
+        const tx = String(r.created_at);
+        byTx.set(tx, (byTx.get(tx) ?? new Set()).add(r.body.split(':')[0]!));
+      }
+      expect([...byTx.values()].some((tags) => tags.size === 2)).toBe(true);
+    }
+  });
+
   it('a second send transaction runs beside a blocked one once eight sends wait, and never a third', async (ctx) => {
     // PGlite has one session: a lock held in one transaction there would stop every statement of the hub.
     if (getDb().kind !== 'postgres') return ctx.skip();
