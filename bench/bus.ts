@@ -1,8 +1,9 @@
 // Bus benchmark (prints figures; asserts nothing): send->wake latency, sustained durable msgs/s, idle waiters held
 // and RSS per waiter, broadcast to 1,000 waiters. Runs the hub as a child process on a throwaway PostgreSQL 15
 // cluster and on embedded PGlite. Usage: npm run bench:bus [-- --backend postgres|pglite] [--waiters N] [--rounds N]
-// [--ramdisk]
-// --ramdisk puts the database on /dev/shm, separating the disk's fsync cost (pg_test_fsync: 0.13 ms per 8 kB write here) from ours.
+// [--phases latency,throughput,idle,broadcast] [--ramdisk]
+// --ramdisk puts the database on /dev/shm, separating the disk's fsync cost (pg_test_fsync: 0.13 ms per 8 kB write
+// here) from ours.
 import { setMaxListeners } from 'node:events';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,17 +1,31 @@
--- A batch of sends checks each caller's project once: mesh.send_many resolves the project and the caller's role there
--- once per (key, project) in the batch instead of once per send, and sets a caller's claims only when the key
--- changes. On a batch of 16 sends from one key that took a fifth of the database's time per message (300 µs to 245).
--- The checks themselves are unchanged: mesh.send_resolve is split into the project check (resolve_meshwork and
--- require_role, as before) and mesh.send_resolve_in, which does the rest for a project already checked.
+-- A batch of sends checks each caller's project once: mesh.send_many resolves the project and checks the caller's right
+-- to send there (mesh.send_project) once per (key, project) in the batch instead of once per send, and sets a caller's
+-- claims only when the key changes. On a batch of 16 sends from one key that took a fifth of the database's time per
+-- message (300 µs to 245). The checks themselves are unchanged: mesh.send_resolve is now mesh.send_project followed by
+-- mesh.send_resolve_in, which does the rest for a project already checked.
+
+-- The project a send goes to, with the caller's right to send there checked (any member, guests included).
+create or replace function mesh.send_project(p_meshwork text)
+returns uuid
+language plpgsql stable
+as $$
+declare
+  v_mw uuid := mesh.resolve_meshwork(p_meshwork);
+begin
+  perform mesh.require_role(v_mw, 'guest');
+  return v_mw;
+end
+$$;
+comment on function mesh.send_project(text) is 'The project a send goes to (resolve_meshwork), after checking the caller may send there.';
+revoke all on function mesh.send_project(text) from public;
 
 -- mc_send's checks and routing for a project already resolved and the caller's role in it checked.
-create or replace function mesh.send_resolve_in(p_mw uuid, p_to text, p_body text, p_from text, p_kind text,
+create or replace function mesh.send_resolve_in(v_mw uuid, p_to text, p_body text, p_from text, p_kind text,
   p_thread_id uuid, p_reply_to uuid, p_idempotency_key text, p_deadline_seconds int, p_data jsonb)
 returns mesh.outgoing
 language plpgsql volatile
 as $$
 declare
-  v_mw uuid := p_mw;
   v_from uuid;
   v_kind text := coalesce(p_kind, 'message');
   v_to text := pg_catalog.btrim(coalesce(p_to, ''));
@@ -116,16 +130,13 @@ create or replace function mesh.send_resolve(p_meshwork text, p_to text, p_body 
 returns mesh.outgoing
 language plpgsql volatile
 as $$
-declare
-  v_mw uuid := mesh.resolve_meshwork(p_meshwork);
 begin
-  perform mesh.require_role(v_mw, 'guest');
-  return mesh.send_resolve_in(v_mw, p_to, p_body, p_from, p_kind, p_thread_id, p_reply_to, p_idempotency_key, p_deadline_seconds,
-    p_data);
+  return mesh.send_resolve_in(mesh.send_project(p_meshwork), p_to, p_body, p_from, p_kind, p_thread_id, p_reply_to,
+    p_idempotency_key, p_deadline_seconds, p_data);
 end
 $$;
 
--- As before, but each (key, project) pair is resolved and its role checked once per batch.
+-- As before, but mesh.send_project runs once per (key, project) pair in the batch.
 create or replace function mesh.send_many(p_calls jsonb)
 returns jsonb
 language plpgsql volatile
@@ -172,8 +183,7 @@ begin
     v_mw_key := v_key || pg_catalog.chr(10) || coalesce(v_args ->> 'p_meshwork', '');
     v_mw := (v_mws ->> v_mw_key)::uuid;
     if v_mw is null then
-      v_mw := mesh.resolve_meshwork(v_args ->> 'p_meshwork');
-      perform mesh.require_role(v_mw, 'guest');
+      v_mw := mesh.send_project(v_args ->> 'p_meshwork');
       v_mws := v_mws || pg_catalog.jsonb_build_object(v_mw_key, v_mw);
     end if;
     v_o := mesh.send_resolve_in(v_mw, v_args ->> 'p_to', v_args ->> 'p_body', v_args ->> 'p_from',

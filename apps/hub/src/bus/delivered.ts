@@ -21,14 +21,13 @@ export class DeliveredMarks {
     private readonly db: Db,
     private readonly signals: Signals,
     private readonly log: (line: string) => void,
-    private readonly delayMs = PRESENCE_DELAY_MS,
   ) {}
 
   mark(agentId: string, seq: number): void {
     this.answered++;
     const had = this.pending.get(agentId);
     if (had === undefined || had < seq) this.pending.set(agentId, seq);
-    if (!this.timer && !this.running) this.timer = setTimeout(() => this.start(), this.delayMs);
+    if (!this.running) this.schedule();
   }
 
   /**
@@ -58,6 +57,10 @@ export class DeliveredMarks {
     }
   }
 
+  private schedule(): void {
+    this.timer ??= setTimeout(() => this.start(), PRESENCE_DELAY_MS);
+  }
+
   private start(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
@@ -79,7 +82,7 @@ export class DeliveredMarks {
     } finally {
       this.running = null;
       // Marks made meanwhile gather for their own delay.
-      if (this.pending.size > 0 && !this.timer) this.timer = setTimeout(() => this.start(), this.delayMs);
+      if (this.pending.size > 0) this.schedule();
     }
   }
 }
