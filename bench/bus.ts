@@ -156,7 +156,7 @@ async function latency(hub: HubProcess, key: string, n: number) {
   const sends: number[] = [];
   let cursor = 0;
   for (let i = 0; i < n; i++) {
-    const waiting = rpc(hub.url, key, 'mc_wait', {
+    const waiting = dispatchRpc(hub.url, key, 'mc_wait', {
       p_meshwork: 'bench',
       p_agent: 'a1',
       p_after_seq: cursor,
@@ -164,11 +164,18 @@ async function latency(hub: HubProcess, key: string, n: number) {
     });
     await heldAtLeast(hub, 1); // an agent idling on the bus: its wait has read its inbox and sleeps
     const t0 = performance.now();
-    await rpc(hub.url, key, 'mc_send', { p_meshwork: 'bench', p_from: 'a0', p_to: 'a1', p_body: `ping ${i}` });
-    sends.push(performance.now() - t0);
-    const res = (await waiting) as { messages: { seq: number }[] };
-    samples.push(performance.now() - t0);
-    cursor = res.messages.at(-1)!.seq;
+    const sent = await dispatchRpc(hub.url, key, 'mc_send', {
+      p_meshwork: 'bench',
+      p_from: 'a0',
+      p_to: 'a1',
+      p_body: `ping ${i}`,
+    });
+    parsed('mc_send', sent);
+    const woke = await waiting;
+    // Each answer is timed when its last byte arrives, whichever of the two comes first.
+    sends.push(sent.at - t0);
+    samples.push(woke.at - t0);
+    cursor = (parsed('mc_wait', woke) as { messages: { seq: number }[] }).messages.at(-1)!.seq;
   }
   samples.sort((a, b) => a - b);
   sends.sort((a, b) => a - b);

@@ -304,6 +304,114 @@ describeBackends('sends written together', (getDb) => {
     }
   });
 
+  it('a lone send writes exactly what the same send writes in a batch', async () => {
+    // mesh.post_messages writes one message to at most one agent with single-row statements, and anything else with
+    // set-based ones. The same sends go one call each into project a (and a two-agent project for the broadcast) and
+    // in batches into project b: every row, note and answer must come out the same, ids and times aside.
+    const owner = await newMesh(hub.url, 'a', ['s0', 't0', 't1']);
+    for (const [project, agents] of [
+      ['b', ['s0', 't0', 't1']],
+      ['duo-a', ['s0', 't0']],
+      ['duo-b', ['s0', 't0']],
+    ] as const) {
+      await owner.client.createMeshwork(project);
+      for (const a of agents) await owner.client.addAgent(project, a);
+    }
+    const key = hashKey(owner.key);
+    interface Outcome {
+      results: { result: { id: string; thread_id: string } }[];
+      wake: string | null;
+      changed: string | null;
+      deliver: string | null;
+    }
+    const call = async (items: Record<string, unknown>[]) =>
+      (
+        await getDb().query<{ r: Outcome }>('select mesh.send_many($1::jsonb) as r', [
+          JSON.stringify(items.map((args) => [key, args])),
+        ])
+      ).rows[0]!.r;
+
+    /** One round of sends into a side: one call each, one after another (lone), or one call for all (batch). */
+    async function round(side: string, lone: boolean, sends: Record<string, unknown>[]) {
+      const items = sends.map((s) => ({ ...s, p_meshwork: `${(s.p_meshwork as string | undefined) ?? ''}${side}` }));
+      const outs: Outcome[] = [];
+      if (lone) for (const item of items) outs.push(await call([item]));
+      else outs.push(await call(items));
+      return {
+        results: outs.flatMap((o) => o.results.map((r) => r.result)),
+        // Agents to wake and projects changed are noted once per transaction: compared as sets.
+        wake: new Set(outs.flatMap((o) => o.wake?.split(',') ?? [])),
+        changed: new Set(outs.flatMap((o) => o.changed?.split(',') ?? [])),
+        deliver: outs.flatMap((o) => o.deliver?.split('\n') ?? []).map((l) => JSON.parse(l) as unknown),
+      };
+    }
+
+    async function sendAll(side: string, lone: boolean) {
+      const first = await round(side, lone, [
+        { p_from: 's0', p_to: 't0', p_body: `hello ${'x'.repeat(300)}`, p_data: { n: 1 } }, // the log keeps 200 chars
+        { p_to: 't0', p_body: 'from the overseer' },
+        { p_from: 's0', p_to: 'overseer', p_body: 'to the overseer' },
+        { p_from: 's0', p_to: 't1', p_body: 'ask', p_kind: 'ask', p_deadline_seconds: 60, p_idempotency_key: 'k' },
+        { p_from: 's0', p_to: 't1', p_body: 'ask', p_kind: 'ask', p_deadline_seconds: 60, p_idempotency_key: 'k' },
+      ]);
+      const [hello, , , ask] = first.results;
+      const second = await round(side, lone, [
+        { p_from: 't1', p_to: '', p_reply_to: ask!.id, p_body: 'answer' },
+        { p_from: 's0', p_to: 't0', p_thread_id: hello!.thread_id, p_body: 'more' },
+        { p_meshwork: 'duo-', p_from: 's0', p_to: '*', p_body: 'to everyone' },
+      ]);
+      return { first, second };
+    }
+
+    /** What a side wrote and was told, with ids and times replaced by what they stand for. */
+    async function seen(side: string, lone: boolean) {
+      const told = await sendAll(side, lone);
+      const params = [side, `duo-${side}`];
+      const labels = await getDb().query<{ id: string; label: string }>(
+        `select a.id, 'agent ' || a.name as label from mesh.agents a join mesh.meshworks w on w.id = a.meshwork_id
+          where w.name in ($1, $2)
+         union all select w.id, 'project ' || replace(w.name, $1, '') from mesh.meshworks w where w.name in ($1, $2)
+         union all select m.id, 'message ' || m.body from mesh.messages m join mesh.meshworks w on w.id = m.meshwork_id
+          where w.name in ($1, $2)
+         union all select ac.id, 'owner' from mesh.accounts ac`,
+        params,
+      );
+      const names = new Map(labels.rows.map((r) => [r.id, r.label]));
+      const norm = (v: unknown): unknown =>
+        JSON.parse(JSON.stringify(v), (_k, x: unknown) => {
+          if (typeof x !== 'string') return x;
+          if (/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-/.test(x)) return names.get(x) ?? 'an id of neither side';
+          return /^\d{4}-\d\d-\d\dT/.test(x) ? 'a time' : x;
+        });
+      const named = (ids: Set<string>) => [...ids].map((id) => names.get(id) ?? 'an id of neither side').sort();
+      const rows = async (sql: string) => norm((await getDb().query(sql, params)).rows);
+      const mine = `meshwork_id in (select id from mesh.meshworks where name in ($1, $2))`;
+      return {
+        told: [told.first, told.second].map((r) => norm({ ...r, wake: named(r.wake), changed: named(r.changed) })),
+        messages: await rows(
+          `select id, from_agent_id, from_account_id, to_agent_id, broadcast, kind, body, data, thread_id, reply_to,
+                  deadline_at is not null as has_deadline, idempotency_key from mesh.messages where ${mine} order by body`,
+        ),
+        inbox: await rows(
+          `select i.agent_id, i.seq, i.message_id from mesh.inbox i join mesh.agents a on a.id = i.agent_id
+            where a.${mine} order by a.name, a.meshwork_id = (select id from mesh.meshworks where name = $1), i.seq`,
+        ),
+        agents: await rows(
+          `select id, inbox_seq from mesh.agents where ${mine}
+            order by name, meshwork_id = (select id from mesh.meshworks where name = $1)`,
+        ),
+        activity: await rows(
+          `select agent_id, account_id, summary, data from mesh.activity where kind = 'message' and ${mine} order by id`,
+        ),
+      };
+    }
+    const lone = await seen('a', true);
+    const batch = await seen('b', false);
+    expect(lone.messages).toHaveLength(7);
+    expect(lone.inbox).toHaveLength(6);
+    expect(lone).toEqual(batch);
+  });
+
   it('mesh.send_many is all or nothing, and answers in order with each key`s expiry', async () => {
     const owner = await newMesh(hub.url, 'p', [...targets, ...senders]);
     const key = hashKey(owner.key);
