@@ -9,7 +9,7 @@ import { Waiters } from './bus/waiters';
 import { routeModules } from './http/routes';
 import { buildServer } from './http/server';
 import { Pipeline, type PipelineOptions } from './pipeline/service';
-import { Feeds } from './realtime/feeds';
+import { dbActivityMark, Feeds } from './realtime/feeds';
 import { RpcExecutor } from './rpc';
 
 export const HUB_VERSION = '0.1.0';
@@ -37,7 +37,7 @@ export interface Hub {
 export async function createHub(opts: HubOptions): Promise<Hub> {
   const log = opts.log ?? ((line: string) => process.stderr.write(line + '\n'));
   const waiters = new Waiters();
-  const feeds = new Feeds();
+  const feeds = new Feeds(dbActivityMark(opts.db));
   const signals = new Signals(
     opts.db,
     {

@@ -47,7 +47,7 @@ export async function subscribeActivity(opts: FeedOptions): Promise<void> {
         onEvent(ev: EventSourceMessage) {
           if (ev.event === 'activity') {
             const row = ActivityRow.parse(JSON.parse(ev.data));
-            lastId = row.id;
+            lastId = Math.max(lastId ?? 0, row.id); // a row that committed late can come after a higher id
             opts.onActivity?.(row);
           } else if (ev.event === 'status') {
             opts.onStatus?.(StatusBoard.parse(JSON.parse(ev.data)));

@@ -1,12 +1,41 @@
 // Live SSE feeds of a meshwork's activity. Each feed re-reads activity as its caller (so a revoked key or a removed
 // member is cut off on the next refresh) whenever an RPC anywhere marks the meshwork changed, plus a slow safety tick.
 import type { ServerResponse } from 'node:http';
+import type { Db } from '@meshcode/db';
 import type { RpcExecutor } from '../rpc';
 import { HttpError } from '../http/errors';
 
 const PAGE = 500;
 const HEARTBEAT_MS = 15_000;
 const SAFETY_REFRESH_MS = 5_000;
+/**
+ * Rows sent above the floor, at most. A transaction that stays open for long holds the floor back, and each refresh
+ * reads everything above it again; past this many, the floor jumps to the newest row sent.
+ */
+const MAX_ABOVE_FLOOR = 5_000;
+
+/**
+ * mesh.activity_mark: the newest activity id handed out, then the horizon of a snapshot taken after it. Once the
+ * oldest running transaction (xmin) reaches that xmax, every id up to `upto` is final.
+ */
+export interface ActivityMark {
+  upto: number;
+  xmin: bigint;
+  xmax: bigint;
+}
+export type MarkActivity = () => Promise<ActivityMark>;
+
+export function dbActivityMark(db: Db): MarkActivity {
+  return async () => {
+    const res = await db.query<{ r: { upto: number | string; xmin: string; xmax: string } }>(
+      'select mesh.activity_mark() as r',
+      [],
+      { prepareAs: 'mesh_activity_mark' },
+    );
+    const r = res.rows[0]!.r;
+    return { upto: Number(r.upto), xmin: BigInt(r.xmin), xmax: BigInt(r.xmax) };
+  };
+}
 
 interface ActivityRow {
   id: number;
@@ -20,8 +49,17 @@ export interface FeedSource {
   latestId(): Promise<number>;
 }
 
+/**
+ * Activity ids are handed out at insert, not at commit, so rows can become visible out of id order. A feed therefore
+ * keeps a floor (every row at or below it is sent, or will never be visible) and re-reads above it on each refresh,
+ * sending each row once; the floor moves up to a mark once every transaction that was running when the mark was
+ * taken has ended.
+ */
 class Feed {
-  private lastId: number;
+  private floor: number;
+  private readonly sent = new Set<number>();
+  private marks: ActivityMark[] = [];
+  private top: number;
   private running = false;
   private dirty = false;
   private closed = false;
@@ -31,10 +69,12 @@ class Feed {
     readonly meshworkId: string,
     private readonly res: ServerResponse,
     private readonly source: FeedSource,
+    private readonly mark: MarkActivity,
     afterId: number,
     private readonly onClose: (feed: Feed) => void,
   ) {
-    this.lastId = afterId;
+    this.floor = afterId;
+    this.top = afterId;
     this.timers.push(setInterval(() => this.write(': ping\n\n'), HEARTBEAT_MS));
     this.timers.push(setInterval(() => this.poke(), SAFETY_REFRESH_MS));
     res.on('close', () => this.close());
@@ -58,16 +98,34 @@ class Feed {
 
   private async refresh(): Promise<void> {
     try {
+      // Taken before the read, so the read sees every row a passed mark covers.
+      const now = await this.mark();
       let rows: ActivityRow[];
       let any = false;
+      let after = this.floor;
       do {
-        rows = await this.source.activity(this.lastId, PAGE);
+        rows = await this.source.activity(after, PAGE);
         for (const row of rows) {
-          this.write(`id: ${row.id}\nevent: activity\ndata: ${JSON.stringify(row)}\n\n`);
-          this.lastId = row.id;
+          after = row.id;
+          if (this.sent.has(row.id)) continue;
+          this.sent.add(row.id);
+          // The SSE id (a reconnect's Last-Event-ID) never goes back: a late row carries the highest id sent so far.
+          this.top = Math.max(this.top, row.id);
+          this.write(`id: ${this.top}\nevent: activity\ndata: ${JSON.stringify(row)}\n\n`);
           any = true;
         }
       } while (rows.length === PAGE && !this.closed);
+      this.marks.push(now);
+      this.marks = this.marks.filter((m) => {
+        if (m.xmax > now.xmin) return true;
+        this.floor = Math.max(this.floor, m.upto);
+        return false;
+      });
+      if (this.sent.size > MAX_ABOVE_FLOOR) {
+        this.floor = Math.max(this.floor, ...this.sent);
+        this.marks = this.marks.filter((m) => m.upto > this.floor);
+      }
+      for (const id of this.sent) if (id <= this.floor) this.sent.delete(id);
       if (any) {
         const snap = await this.source.snapshot();
         this.write(`event: status\ndata: ${JSON.stringify(snap.status)}\n\n`);
@@ -98,6 +156,8 @@ class Feed {
 export class Feeds {
   private readonly byMeshwork = new Map<string, Set<Feed>>();
 
+  constructor(private readonly mark: MarkActivity) {}
+
   changed(meshworkIds: string[]): void {
     for (const id of meshworkIds) {
       const set = this.byMeshwork.get(id);
@@ -116,7 +176,7 @@ export class Feeds {
       'x-accel-buffering': 'no',
     });
     res.write(`retry: 1000\nevent: status\ndata: ${JSON.stringify(snap.status)}\n\n`);
-    const feed = new Feed(snap.meshworkId, res, source, start, (f) => {
+    const feed = new Feed(snap.meshworkId, res, source, this.mark, start, (f) => {
       const set = this.byMeshwork.get(f.meshworkId);
       set?.delete(f);
       if (set && set.size === 0) this.byMeshwork.delete(f.meshworkId);

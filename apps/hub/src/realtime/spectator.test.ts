@@ -4,59 +4,13 @@ import { EventEmitter } from 'node:events';
 import type { ServerResponse } from 'node:http';
 import { createInvite, redeemInvite, spectate, watchSnapshot } from '@meshcode/client';
 import { redact } from '@meshcode/worker';
-import { createParser } from 'eventsource-parser';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { describeBackends } from '@meshcode/db/testing';
 import { hashKey } from '../auth';
 import { newMesh, startTestHub, type HubFixture, type TestAccount } from '../testing/hub-fixture';
-import { Feeds } from './feeds';
+import { openStream } from '../testing/sse';
+import { dbActivityMark, Feeds } from './feeds';
 import { WatchGuard } from './spectator';
-
-interface SseEvent {
-  event: string;
-  data: string;
-  id?: string;
-}
-
-interface Stream {
-  status: number;
-  events: SseEvent[];
-  ended: Promise<void>;
-  close(): void;
-  waitFor(pred: (e: SseEvent) => boolean): Promise<SseEvent>;
-}
-
-async function openStream(url: string): Promise<Stream> {
-  const ac = new AbortController();
-  const res = await fetch(url, { signal: ac.signal, headers: { accept: 'text/event-stream' } });
-  const events: SseEvent[] = [];
-  const parser = createParser({ onEvent: (e) => events.push({ event: e.event ?? 'message', data: e.data, id: e.id }) });
-  const ended = (async () => {
-    if (!res.body) return;
-    const decoder = new TextDecoder();
-    try {
-      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) parser.feed(decoder.decode(chunk));
-    } catch {
-      // aborted by close()
-    }
-  })();
-  return {
-    status: res.status,
-    events,
-    ended,
-    close: () => ac.abort(),
-    async waitFor(pred) {
-      return await vi.waitFor(
-        () => {
-          const found = events.find(pred);
-          if (!found) throw new Error(`no matching event yet in ${JSON.stringify(events.map((e) => e.event))}`);
-          return found;
-        },
-        { timeout: 15_000, interval: 20 },
-      );
-    },
-  };
-}
 
 const GH = 'ghp_16C7e42F292c6912E7710c838347Ae178B4a';
 const SK = 'sk-proj-Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXyZ';
@@ -188,7 +142,7 @@ describeBackends('spectator link', (getDb) => {
 
   it('the sweep pokes the feeds only when a watched link stopped working', async () => {
     const { token } = await spectate(owner.client, 'demo');
-    const feeds = new Feeds();
+    const feeds = new Feeds(dbActivityMark(getDb()));
     const poke = vi.spyOn(feeds, 'pokeAll');
     const guard = new WatchGuard(getDb(), feeds, () => undefined, 60_000);
     // The guard only listens for the response's 'close'.

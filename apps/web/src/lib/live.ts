@@ -129,7 +129,7 @@ export function useLiveFeed(project: string): LiveState {
       });
       source.addEventListener('activity', (ev) => {
         const row = JSON.parse((ev as MessageEvent<string>).data) as ActivityRow;
-        lastId = row.id;
+        lastId = Math.max(lastId ?? 0, row.id);
         refreshFor(qc, project, row, refresher);
         for (const fn of listeners.get(project) ?? []) fn(row);
       });
