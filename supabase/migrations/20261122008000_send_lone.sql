@@ -38,50 +38,47 @@ begin
       v_o.broadcast, v_o.kind, v_o.body, v_o.data, coalesce(v_o.thread_id, v_o.id), v_o.reply_to, v_o.deadline_at, v_o.idempotency_key)
     on conflict do nothing
     returning * into v_row;
-    if v_row.id is null then
-      return (select pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object('id', m.id, 'thread_id', m.thread_id, 'duplicate', true,
-                       'recipients', (select pg_catalog.count(*) from mesh.inbox i where i.message_id = m.id)))
-                from mesh.messages m
-               where m.meshwork_id = v_o.meshwork_id and m.from_agent_id is not distinct from v_o.from_agent_id
-                 and m.from_account_id is not distinct from v_o.from_account_id and m.idempotency_key = v_o.idempotency_key);
+    if v_row.id is not null then
+      v_rcpt := v_o.recipients[1];
+      if v_rcpt is not null then
+        update mesh.agents a set inbox_seq = a.inbox_seq + 1 where a.id = v_rcpt returning a.inbox_seq, a.name into v_seq, v_to_name;
+        insert into mesh.inbox (agent_id, seq, message_id) values (v_rcpt, v_seq, v_o.id);
+        perform mesh.note_wake(array[v_rcpt]);
+      end if;
+      if v_o.broadcast then v_to_name := '*'; end if;
+      v_from_name := coalesce(mesh.agent_label(v_o.from_agent_id, v_o.meshwork_id), 'overseer');
+      insert into mesh.activity (meshwork_id, agent_id, account_id, kind, summary, data)
+      values (v_o.meshwork_id, v_o.from_agent_id, v_o.from_account_id, 'message',
+        pg_catalog.left(pg_catalog.format('%s -> %s: %s', v_from_name, coalesce(v_to_name, 'overseer'), pg_catalog.left(v_o.body, 200)), 500),
+        pg_catalog.jsonb_build_object('message_id', v_o.id, 'kind', v_o.kind, 'thread_id', v_row.thread_id,
+          'reply_to', v_o.reply_to, 'from', v_from_name, 'to', coalesce(v_to_name, 'overseer')));
+      if v_rcpt is not null then
+        perform pg_catalog.set_config('mesh.deliver',
+          coalesce(nullif(pg_catalog.current_setting('mesh.deliver', true), '') || pg_catalog.chr(10), '') ||
+          pg_catalog.jsonb_build_object('m', mesh.message_json_named(v_row, null, v_from_name,
+              case when v_o.from_agent_id is null then (select ac.display_name from mesh.accounts ac where ac.id = v_o.from_account_id) end,
+              v_to_name),
+            'to', pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_array(v_rcpt, v_seq)))::text, true);
+      end if;
+      perform mesh.note_changed(v_o.meshwork_id);
+      return pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object('id', v_o.id, 'thread_id', v_row.thread_id, 'duplicate', false,
+        'recipients', case when v_rcpt is null then 0 else 1 end));
     end if;
-    v_rcpt := v_o.recipients[1];
-    if v_rcpt is not null then
-      update mesh.agents a set inbox_seq = a.inbox_seq + 1 where a.id = v_rcpt returning a.inbox_seq, a.name into v_seq, v_to_name;
-      insert into mesh.inbox (agent_id, seq, message_id) values (v_rcpt, v_seq, v_o.id);
-      perform mesh.note_wake(array[v_rcpt]);
-    end if;
-    if v_o.broadcast then v_to_name := '*'; end if;
-    v_from_name := coalesce(mesh.agent_label(v_o.from_agent_id, v_o.meshwork_id), 'overseer');
-    insert into mesh.activity (meshwork_id, agent_id, account_id, kind, summary, data)
-    values (v_o.meshwork_id, v_o.from_agent_id, v_o.from_account_id, 'message',
-      pg_catalog.left(pg_catalog.format('%s -> %s: %s', v_from_name, coalesce(v_to_name, 'overseer'), pg_catalog.left(v_o.body, 200)), 500),
-      pg_catalog.jsonb_build_object('message_id', v_o.id, 'kind', v_o.kind, 'thread_id', v_row.thread_id,
-        'reply_to', v_o.reply_to, 'from', v_from_name, 'to', coalesce(v_to_name, 'overseer')));
-    if v_rcpt is not null then
-      perform pg_catalog.set_config('mesh.deliver',
-        coalesce(nullif(pg_catalog.current_setting('mesh.deliver', true), '') || pg_catalog.chr(10), '') ||
-        pg_catalog.jsonb_build_object('m', mesh.message_json_named(v_row, null, v_from_name,
-            case when v_o.from_agent_id is null then (select ac.display_name from mesh.accounts ac where ac.id = v_o.from_account_id) end,
-            v_to_name),
-          'to', pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_array(v_rcpt, v_seq)))::text, true);
-    end if;
-    perform mesh.note_changed(v_o.meshwork_id);
-    return pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object('id', v_o.id, 'thread_id', v_row.thread_id, 'duplicate', false,
-      'recipients', case when v_rcpt is null then 0 else 1 end));
+    -- A retried idempotency key wrote nothing: it is answered below, as a duplicate in a batch is.
+    v_new := '{}';
+  else
+    with ins as (
+      insert into mesh.messages as m (id, meshwork_id, from_agent_id, from_account_id, to_agent_id, broadcast, kind, body, data, thread_id,
+        reply_to, deadline_at, idempotency_key)
+      select o.id, o.meshwork_id, o.from_agent_id, o.from_account_id, case when o.broadcast then null else o.recipients[1] end,
+             o.broadcast, o.kind, o.body, o.data, coalesce(o.thread_id, o.id), o.reply_to, o.deadline_at, o.idempotency_key
+        from pg_catalog.unnest(p_out) with ordinality o
+       order by o.ordinality
+      on conflict do nothing
+      returning m
+    )
+    select coalesce(pg_catalog.array_agg((ins.m).id), '{}'), pg_catalog.array_agg(ins.m) into v_new, v_rows from ins;
   end if;
-
-  with ins as (
-    insert into mesh.messages as m (id, meshwork_id, from_agent_id, from_account_id, to_agent_id, broadcast, kind, body, data, thread_id,
-      reply_to, deadline_at, idempotency_key)
-    select o.id, o.meshwork_id, o.from_agent_id, o.from_account_id, case when o.broadcast then null else o.recipients[1] end,
-           o.broadcast, o.kind, o.body, o.data, coalesce(o.thread_id, o.id), o.reply_to, o.deadline_at, o.idempotency_key
-      from pg_catalog.unnest(p_out) with ordinality o
-     order by o.ordinality
-    on conflict do nothing
-    returning m
-  )
-  select coalesce(pg_catalog.array_agg((ins.m).id), '{}'), pg_catalog.array_agg(ins.m) into v_new, v_rows from ins;
 
   if pg_catalog.cardinality(v_new) > 0 then
     with rcpt as materialized (

@@ -3,7 +3,7 @@
 import type { ServerResponse } from 'node:http';
 import type { Db } from '@meshcode/db';
 import type { RpcExecutor } from '../rpc';
-import { HttpError } from '../http/errors';
+import { HttpError, hubCall } from '../http/errors';
 
 const PAGE = 500;
 const HEARTBEAT_MS = 15_000;
@@ -27,12 +27,11 @@ export type MarkActivity = () => Promise<ActivityMark>;
 
 export function dbActivityMark(db: Db): MarkActivity {
   return async () => {
-    const res = await db.query<{ r: { upto: number | string; xmin: string; xmax: string } }>(
+    const r = await hubCall<{ upto: number | string; xmin: string; xmax: string }>(
+      db,
       'select mesh.activity_mark() as r',
       [],
-      { prepareAs: 'mesh_activity_mark' },
     );
-    const r = res.rows[0]!.r;
     return { upto: Number(r.upto), xmin: BigInt(r.xmin), xmax: BigInt(r.xmax) };
   };
 }
@@ -116,11 +115,8 @@ class Feed {
         }
       } while (rows.length === PAGE && !this.closed);
       this.marks.push(now);
-      this.marks = this.marks.filter((m) => {
-        if (m.xmax > now.xmin) return true;
-        this.floor = Math.max(this.floor, m.upto);
-        return false;
-      });
+      for (const m of this.marks) if (m.xmax <= now.xmin) this.floor = Math.max(this.floor, m.upto);
+      this.marks = this.marks.filter((m) => m.xmax > now.xmin);
       if (this.sent.size > MAX_ABOVE_FLOOR) {
         this.floor = Math.max(this.floor, ...this.sent);
         this.marks = this.marks.filter((m) => m.upto > this.floor);
@@ -156,7 +152,18 @@ class Feed {
 export class Feeds {
   private readonly byMeshwork = new Map<string, Set<Feed>>();
 
-  constructor(private readonly mark: MarkActivity) {}
+  private marking: Promise<ActivityMark> | null = null;
+
+  constructor(private readonly markNow: MarkActivity) {}
+
+  /**
+   * Feeds poked by one change share a mark: one taken earlier than a feed's read is still taken before it, and only
+   * moves that feed's floor more cautiously.
+   */
+  private readonly mark: MarkActivity = () =>
+    (this.marking ??= this.markNow().finally(() => {
+      this.marking = null;
+    }));
 
   changed(meshworkIds: string[]): void {
     for (const id of meshworkIds) {
