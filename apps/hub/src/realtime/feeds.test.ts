@@ -1,8 +1,13 @@
-// A live feed sends every activity row once, even one whose transaction commits after a row with a higher id.
-import { expect, it } from 'vitest';
+// Live feeds: every activity row sent once, even one whose transaction commits after a row with a higher id; a
+// failure ends the feed with an error that says what to do.
+import { EventEmitter } from 'node:events';
+import type { ServerResponse } from 'node:http';
+import { describe, expect, it, vi } from 'vitest';
 import { describeBackends } from '@meshcode/db/testing';
+import { HttpError } from '../http/errors';
 import { newMesh, useTestHub } from '../testing/hub-fixture';
 import { openStream } from '../testing/sse';
+import { Feeds, type FeedSource } from './feeds';
 
 describeBackends('live activity feed', (getDb) => {
   const hub = useTestHub(getDb);
@@ -52,5 +57,46 @@ describeBackends('live activity feed', (getDb) => {
     // The SSE ids, which a reconnect resumes from, never go back: the late row carries the highest id sent before it.
     const resumeIds = rows.map((e) => Number(e.id));
     expect(resumeIds).toEqual(resumeIds.map((_, i) => Math.max(...ids.slice(0, i + 1))));
+  });
+});
+
+describe('a feed that fails', () => {
+  /** A feed over a response that records what is written, reading from `activity`, its marks from `mark`. */
+  async function failingFeed(
+    mark: () => Promise<never> | Promise<{ upto: number; xmin: bigint; xmax: bigint }>,
+    activity: FeedSource['activity'],
+  ) {
+    const written: string[] = [];
+    const res = Object.assign(new EventEmitter(), {
+      writeHead: () => undefined,
+      write: (chunk: string) => written.push(chunk),
+      end: () => undefined,
+    });
+    const source: FeedSource = {
+      snapshot: () => Promise.resolve({ meshworkId: 'm', status: {} }),
+      activity,
+      latestId: () => Promise.resolve(0),
+    };
+    await new Feeds(mark).open(res as unknown as ServerResponse, source, 0);
+    return await vi.waitFor(() => {
+      const error = written.find((c) => c.startsWith('event: error'));
+      if (!error) throw new Error('no error event yet');
+      return JSON.parse(error.split('data: ')[1]!) as { message: string; hint: string | null };
+    });
+  }
+  const noRows = () => Promise.resolve([]);
+  const marked = () => Promise.resolve({ upto: 0, xmin: 1n, xmax: 1n });
+
+  it('says to reconnect after a fault of the hub or database, and says why after losing access', async () => {
+    const fault = new HttpError(500, { code: 'XX000', message: 'internal error', details: null, hint: null });
+    expect(await failingFeed(() => Promise.reject(fault), noRows)).toMatchObject({
+      message: 'feed failed',
+      hint: 'reconnect to resume',
+    });
+    const lost = new HttpError(403, { code: 'PT403', message: 'not a member', details: null, hint: 'ask the owner' });
+    expect(await failingFeed(marked, () => Promise.reject(lost))).toMatchObject({
+      message: 'not a member',
+      hint: 'ask the owner',
+    });
   });
 });

@@ -127,8 +127,9 @@ class Feed {
         this.write(`event: status\ndata: ${JSON.stringify(snap.status)}\n\n`);
       }
     } catch (err) {
+      // The caller's own refusal (access lost) says why; a fault of the hub or database says to reconnect.
       const envelope =
-        err instanceof HttpError
+        err instanceof HttpError && err.status < 500
           ? err.envelope
           : { code: 'XX000', message: 'feed failed', details: null, hint: 'reconnect to resume' };
       this.write(`event: error\ndata: ${JSON.stringify(envelope)}\n\n`);
