@@ -307,6 +307,69 @@ describeBackends('teams: invites, members, links', (getDb) => {
       ).rejects.toMatchObject({ status: 403 });
     });
 
+    it("the sender's history shows what its agents sent across, named as each side sees it", async () => {
+      await link(owner.client, 'my-project', betaId);
+      await link(bob.client, 'beta', 'my-project');
+      const inv = await createInvite(owner.client, { meshwork: 'my-project', agent: 'designer' });
+      await owner.client.send({ meshwork: 'my-project', from: 'backend', to: 'commander', body: 'local before' });
+      const asked = await owner.client.send({
+        meshwork: 'my-project',
+        from: 'commander',
+        to: 'beta/back',
+        body: 'question?',
+        idempotencyKey: 'q-1',
+      });
+      // A retry stores nothing twice, on either side.
+      const again = await owner.client.send({
+        meshwork: 'my-project',
+        from: 'commander',
+        to: 'beta/back',
+        body: 'question?',
+        idempotencyKey: 'q-1',
+      });
+      expect(again).toMatchObject({ id: asked.id, duplicate: true });
+      await bob.client.send({ meshwork: 'beta', from: 'back', to: '', replyTo: asked.id, body: 'answer' });
+      await bob.client.send({ meshwork: 'beta', from: 'back', to: 'my-project/backend', body: 'fyi' });
+      await owner.client.send({ meshwork: 'my-project', from: 'backend', to: 'designer', body: 'local after' });
+
+      const shown = (ms: { from: string; to?: string | null; body: string }[]) =>
+        ms.map((m) => `${m.from} -> ${m.to ?? ''}: ${m.body}`);
+      expect(shown(await owner.client.history('my-project'))).toEqual([
+        'backend -> designer: local after',
+        'beta/back -> backend: fyi',
+        'beta/back -> commander: answer',
+        'commander -> beta/back: question?',
+        'backend -> commander: local before',
+      ]);
+      // The other side alike: what came in (stored there) and what its agent sent back across.
+      expect(shown(await bob.client.history('beta'))).toEqual([
+        'back -> my-project/backend: fyi',
+        'back -> my-project/commander: answer',
+        'my-project/commander -> back: question?',
+      ]);
+      // Filters and paging see both kinds alike.
+      expect(shown(await owner.client.history('my-project', { agent: 'commander' }))).toEqual([
+        'beta/back -> commander: answer',
+        'commander -> beta/back: question?',
+        'backend -> commander: local before',
+      ]);
+      expect(shown(await owner.client.history('my-project', { threadId: asked.thread_id }))).toEqual([
+        'beta/back -> commander: answer',
+        'commander -> beta/back: question?',
+      ]);
+      const newest = await owner.client.history('my-project', { limit: 3 });
+      expect(shown(await owner.client.history('my-project', { before: newest.at(-1)!.created_at, limit: 3 }))).toEqual([
+        'commander -> beta/back: question?',
+        'backend -> commander: local before',
+      ]);
+      // A key bound to another agent sees neither the message nor its reply.
+      const guest = createMeshClient({ hubUrl: hub.url, apiKey: (await redeemInvite(hub.url, inv.token, 'G')).key });
+      expect(shown(await guest.history('my-project'))).toEqual(['backend -> designer: local after']);
+      // A stranger still reads nothing of either project.
+      const carol = await newMesh(hub.url, 'gamma', ['c']);
+      await expect(carol.client.history('my-project')).rejects.toMatchObject({ status: 404 });
+    });
+
     it('one owner of both projects links them in one call; a stranger cannot link by name', async () => {
       await owner.client.createMeshwork('second');
       await owner.client.addAgent('second', 'helper');
