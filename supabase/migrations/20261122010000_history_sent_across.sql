@@ -44,6 +44,30 @@ begin
 end
 $$;
 
+-- A message's wire shape as a project sees it: its own agents by name, another project's as <project>/<agent>.
+-- mesh.message_json is the view from the project that stores the message (its recipients are always there).
+create or replace function mesh.message_json_seen(m mesh.messages, p_seq bigint, p_view uuid)
+returns jsonb
+language plpgsql stable
+as $$
+begin
+  return mesh.message_json_named(m, p_seq, coalesce(mesh.agent_label(m.from_agent_id, p_view), 'overseer'),
+    case when m.from_agent_id is null then (select ac.display_name from mesh.accounts ac where ac.id = m.from_account_id) end,
+    case when m.broadcast then '*' else mesh.agent_label(m.to_agent_id, p_view) end);
+end
+$$;
+comment on function mesh.message_json_seen(mesh.messages, bigint, uuid) is 'Wire shape of a message with names as project p_view sees them.';
+revoke all on function mesh.message_json_seen(mesh.messages, bigint, uuid) from public;
+
+create or replace function mesh.message_json(m mesh.messages, p_seq bigint default null)
+returns jsonb
+language plpgsql stable
+as $$
+begin
+  return mesh.message_json_seen(m, p_seq, m.meshwork_id);
+end
+$$;
+
 -- Messages newest first, named as the asking project sees them: its own agents by name, a linked project's agents as
 -- <project>/<agent>. Both its own messages and those its agents sent to linked projects; scoped keys see only messages
 -- to or from their own agent (and broadcasts).
@@ -67,10 +91,7 @@ begin
     v_filter := mesh.find_agent(v_mw, p_agent);
   end if;
   return coalesce((
-    select pg_catalog.jsonb_agg(mesh.message_json_named(x, null, coalesce(mesh.agent_label(x.from_agent_id, v_mw), 'overseer'),
-             case when x.from_agent_id is null then (select ac.display_name from mesh.accounts ac where ac.id = x.from_account_id) end,
-             case when x.broadcast then '*' else mesh.agent_label(x.to_agent_id, v_mw) end)
-           order by x.created_at desc, x.id desc)
+    select pg_catalog.jsonb_agg(mesh.message_json_seen(x, null, v_mw) order by x.created_at desc, x.id desc)
       from ((select m.* from mesh.messages m
               where m.meshwork_id = v_mw
                 and (p_before is null or m.created_at < p_before)

@@ -118,7 +118,7 @@ class Feed {
       for (const m of this.marks) if (m.xmax <= now.xmin) this.floor = Math.max(this.floor, m.upto);
       this.marks = this.marks.filter((m) => m.xmax > now.xmin);
       if (this.sent.size > MAX_ABOVE_FLOOR) {
-        this.floor = Math.max(this.floor, ...this.sent);
+        this.floor = Math.max(this.floor, this.top); // top: the highest id sent
         this.marks = this.marks.filter((m) => m.upto > this.floor);
       }
       for (const id of this.sent) if (id <= this.floor) this.sent.delete(id);
