@@ -77,3 +77,25 @@ begin
     'lease_expires_at', t.lease_expires_at, 'dedup_key', t.dedup_key, 'created_at', t.created_at, 'updated_at', t.updated_at);
 end
 $$;
+
+-- A spectator's activity row for a message its project sent to a linked project carries the message: found through
+-- mesh.sent_across rather than through the sending agent's row, which is gone once the agent is removed.
+create or replace function mesh.watch_rows(p_meshwork uuid, p_after_id bigint, p_limit int, p_before_id bigint default null)
+returns jsonb
+language sql stable
+set search_path = ''
+as $$
+  select coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object('id', x.id,
+      'agent', (select a.name from mesh.agents a where a.id = x.agent_id), 'kind', x.kind, 'summary', mesh.redact(x.summary),
+      'data', mesh.redact_json(x.data), 'created_at', x.created_at,
+      'message', case when x.kind = 'message' then
+        (select mesh.watch_message(m, p_meshwork) from mesh.messages m
+          where m.id = (case when x.data ->> 'message_id' ~ '^[0-9a-f-]{36}$' then (x.data ->> 'message_id')::uuid end)
+            and (m.meshwork_id = p_meshwork
+                 or exists (select 1 from mesh.sent_across s where s.message_id = m.id and s.meshwork_id = p_meshwork))) end))
+      order by x.id), '[]'::jsonb)
+  from (select ac.* from mesh.activity ac
+         where ac.meshwork_id = p_meshwork and ac.id > coalesce(p_after_id, 0) and (p_before_id is null or ac.id < p_before_id)
+         order by case when p_before_id is null then ac.id end asc, ac.id desc
+         limit least(greatest(coalesce(p_limit, 200), 1), 1000)) x
+$$;

@@ -1,6 +1,6 @@
 // Removing an agent keeps the record true: its messages stay its own (not the overseer's), retried idempotency keys
 // stay told apart, and a name given to a new agent does not take over the old one's messages.
-import { link } from '@meshcode/client';
+import { link, spectate, watchSnapshot } from '@meshcode/client';
 import { describeBackends } from '@meshcode/db/testing';
 import { beforeEach, expect, it } from 'vitest';
 import { newMesh, useTestHub, type TestAccount } from '../testing/hub-fixture';
@@ -60,7 +60,13 @@ describeBackends('removing an agent', (getDb) => {
       'overseer: from the overseer',
     ]);
     // A reply to a removed agent's message cannot reach it: it goes to the overseer (to: null).
-    const reply = await owner.client.send({ meshwork: 'proj', from: 'b', to: '', replyTo: inbox.messages[0]!.id, body: 'ok' });
+    const reply = await owner.client.send({
+      meshwork: 'proj',
+      from: 'b',
+      to: '',
+      replyTo: inbox.messages[0]!.id,
+      body: 'ok',
+    });
     expect(reply.recipients).toBe(0);
     expect(shown(await owner.client.history('proj', { limit: 1 }))).toEqual(['b -> : ok']);
   });
@@ -75,5 +81,10 @@ describeBackends('removing an agent', (getDb) => {
     expect(await owner.client.removeAgent('proj', 'b')).toEqual({ removed: true, name: 'b' });
     expect(shown(await owner.client.history('proj'))).toEqual(['b -> beta/back: hi back', 'beta/back -> a: hello']);
     expect(shown(await bob.client.history('beta'))).toEqual(['proj/b -> back: hi back', 'back -> proj/a: hello']);
+    // The spectator page shows what the removed agent sent across, on its own project's side.
+    const snap = await watchSnapshot(hub.url, (await spectate(owner.client, 'proj')).token!);
+    expect(
+      snap.activity.flatMap((r) => (r.message ? [`${r.message.from} -> ${r.message.to}: ${r.message.body}`] : [])),
+    ).toEqual(['beta/back -> a: hello', 'b -> beta/back: hi back']);
   });
 });
