@@ -23,12 +23,13 @@ export interface FeedOptions extends FeedHandlers {
 /** Runs until the signal aborts or the hub refuses the caller; reconnects after network failures and hub restarts. */
 export async function subscribeActivity(opts: FeedOptions): Promise<void> {
   const f = opts.fetch ?? fetch;
-  let lastId = opts.after;
+  // The hub's resume cursor, the last event's id: a reconnect gets rows that committed late, and none twice.
+  let cursor = opts.after === undefined ? undefined : String(opts.after);
   let delay = 250;
   while (!opts.signal?.aborted) {
     try {
       const url = new URL(`/realtime/v1/meshworks/${encodeURIComponent(opts.meshwork)}/activity`, opts.hubUrl);
-      if (lastId !== undefined) url.searchParams.set('after', String(lastId));
+      if (cursor !== undefined) url.searchParams.set('after', cursor);
       const res = await f(url, {
         headers: { authorization: `Bearer ${opts.apiKey}`, accept: 'text/event-stream' },
         signal: opts.signal,
@@ -47,7 +48,7 @@ export async function subscribeActivity(opts: FeedOptions): Promise<void> {
         onEvent(ev: EventSourceMessage) {
           if (ev.event === 'activity') {
             const row = ActivityRow.parse(JSON.parse(ev.data));
-            lastId = Math.max(lastId ?? 0, row.id); // a row that committed late can come after a higher id
+            if (ev.id) cursor = ev.id;
             opts.onActivity?.(row);
           } else if (ev.event === 'status') {
             opts.onStatus?.(StatusBoard.parse(JSON.parse(ev.data)));

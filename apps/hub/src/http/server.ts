@@ -8,7 +8,7 @@ import type { WaitBatcher } from '../bus/wait-batcher';
 import type { Waiters } from '../bus/waiters';
 import type { Pipeline } from '../pipeline/service';
 import type { Feeds } from '../realtime/feeds';
-import { rpcFeedSource } from '../realtime/feeds';
+import { parseFeedCursor, rpcFeedSource } from '../realtime/feeds';
 import type { RpcExecutor } from '../rpc';
 import { fromDbError, HttpError, httpError } from './errors';
 import { registerSessionRoutes } from './session';
@@ -201,16 +201,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     '/realtime/v1/meshworks/:meshwork/activity',
     async (req: FastifyRequest<{ Params: { meshwork: string } }>, reply) => {
       const keyHash = keyHashFromHeaders(req.headers);
-      const q = req.query as { after?: string };
-      const lastEventId = req.headers['last-event-id'];
-      const rawAfter = typeof lastEventId === 'string' && lastEventId !== '' ? lastEventId : q.after;
-      let after: number | null = null;
-      if (rawAfter !== undefined) {
-        after = Number(rawAfter);
-        if (!Number.isSafeInteger(after) || after < 0) {
-          throw httpError(400, 'PGRST100', 'after must be an activity id (0 or more)', 'omit it to start from now');
-        }
-      }
+      const after = parseFeedCursor(req.headers, req.query);
       const source = rpcFeedSource(deps.rpc, keyHash, req.params.meshwork);
       reply.hijack();
       try {

@@ -3,7 +3,7 @@
 import type { ServerResponse } from 'node:http';
 import type { Db } from '@meshcode/db';
 import type { RpcExecutor } from '../rpc';
-import { HttpError, hubCall } from '../http/errors';
+import { HttpError, httpError, hubCall } from '../http/errors';
 
 const PAGE = 500;
 const HEARTBEAT_MS = 15_000;
@@ -13,6 +13,40 @@ const SAFETY_REFRESH_MS = 5_000;
  * reads everything above it again; past this many, the floor jumps to the newest row sent.
  */
 const MAX_ABOVE_FLOOR = 5_000;
+/** Rows sent above the floor that a resume cursor names, at most; past this many it names the newest row sent. */
+const MAX_CURSOR_IDS = 100;
+
+/**
+ * Where a feed resumes: every row at or below `floor` was sent (or will never be visible), and so were the rows in
+ * `sent`. Written as each event's SSE id: `<floor>`, or `<floor>:<id>,<id>...` while rows above the floor were sent
+ * before an older transaction committed. A plain activity id is a cursor with nothing above its floor.
+ */
+export interface FeedCursor {
+  floor: number;
+  sent: number[];
+}
+
+const CURSOR = /^(\d{1,15})(?::(\d{1,15}(?:,\d{1,15}){0,99}))?$/;
+
+/** The cursor a reconnect names (`Last-Event-ID`, else `?after=`); null when it names none; 400 when it is malformed. */
+export function parseFeedCursor(headers: Record<string, unknown>, query: unknown): FeedCursor | null {
+  const lastEventId = headers['last-event-id'];
+  const raw =
+    typeof lastEventId === 'string' && lastEventId !== '' ? lastEventId : (query as { after?: unknown } | null)?.after;
+  if (raw === undefined) return null;
+  const m = typeof raw === 'string' ? CURSOR.exec(raw) : null;
+  const floor = m ? Number(m[1]) : NaN;
+  const sent = m?.[2] ? m[2].split(',').map(Number) : [];
+  if (!Number.isSafeInteger(floor) || sent.some((id) => !Number.isSafeInteger(id) || id <= floor)) {
+    throw httpError(
+      400,
+      'PGRST100',
+      'after must be an activity id, or the id of the last event received',
+      'pass the id of the last event you received, or omit it to start from now',
+    );
+  }
+  return { floor, sent };
+}
 
 /**
  * mesh.activity_mark: the newest activity id handed out, then the horizon of a snapshot taken after it. Once the
@@ -69,11 +103,12 @@ class Feed {
     private readonly res: ServerResponse,
     private readonly source: FeedSource,
     private readonly mark: MarkActivity,
-    afterId: number,
+    after: FeedCursor,
     private readonly onClose: (feed: Feed) => void,
   ) {
-    this.floor = afterId;
-    this.top = afterId;
+    this.floor = after.floor;
+    this.top = Math.max(after.floor, ...after.sent);
+    for (const id of after.sent) this.sent.add(id);
     this.timers.push(setInterval(() => this.write(': ping\n\n'), HEARTBEAT_MS));
     this.timers.push(setInterval(() => this.poke(), SAFETY_REFRESH_MS));
     res.on('close', () => this.close());
@@ -108,9 +143,8 @@ class Feed {
           after = row.id;
           if (this.sent.has(row.id)) continue;
           this.sent.add(row.id);
-          // The SSE id (a reconnect's Last-Event-ID) never goes back: a late row carries the highest id sent so far.
           this.top = Math.max(this.top, row.id);
-          this.write(`id: ${this.top}\nevent: activity\ndata: ${JSON.stringify(row)}\n\n`);
+          this.write(`id: ${this.cursor()}\nevent: activity\ndata: ${JSON.stringify(row)}\n\n`);
           any = true;
         }
       } while (rows.length === PAGE && !this.closed);
@@ -135,6 +169,17 @@ class Feed {
       this.write(`event: error\ndata: ${JSON.stringify(envelope)}\n\n`);
       this.close();
     }
+  }
+
+  /**
+   * The resume cursor after the rows sent so far (the SSE id a reconnect names). Rows sent above the floor are named,
+   * so a reconnect still gets a row whose transaction was open at the disconnect, and none twice. Past MAX_CURSOR_IDS
+   * of them (a transaction open for long while many rows commit) it names the newest row sent, as a plain id.
+   */
+  private cursor(): string {
+    if (this.sent.size > MAX_CURSOR_IDS) return String(this.top);
+    const above = [...this.sent].filter((id) => id > this.floor).sort((a, b) => a - b);
+    return above.length === 0 ? String(this.floor) : `${this.floor}:${above.join(',')}`;
   }
 
   write(chunk: string): void {
@@ -174,9 +219,9 @@ export class Feeds {
   }
 
   /** Authorise (throws HttpError before any byte is written), then stream on `res`. */
-  async open(res: ServerResponse, source: FeedSource, afterId: number | null): Promise<void> {
+  async open(res: ServerResponse, source: FeedSource, after: FeedCursor | null): Promise<void> {
     const snap = await source.snapshot();
-    const start = afterId ?? (await source.latestId());
+    const start = after ?? { floor: await source.latestId(), sent: [] };
     res.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache, no-transform',
@@ -195,7 +240,7 @@ export class Feeds {
       this.byMeshwork.set(snap.meshworkId, set);
     }
     set.add(feed);
-    if (afterId !== null) feed.poke();
+    if (after !== null) feed.poke();
   }
 
   pokeAll(): void {

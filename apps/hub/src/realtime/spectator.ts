@@ -7,7 +7,7 @@ import type { Db } from '@meshcode/db';
 import { hashKey } from '../auth';
 import { HttpError, httpError, hubCall } from '../http/errors';
 import type { RouteModule, ServerDeps } from '../http/server';
-import type { FeedSource, Feeds } from './feeds';
+import { parseFeedCursor, type FeedSource, type Feeds } from './feeds';
 
 export const WATCH_SWEEP_MS = 1_000;
 const MAX_TOKEN_LENGTH = 200;
@@ -102,18 +102,6 @@ export class WatchGuard {
   }
 }
 
-function parseAfter(req: FastifyRequest): number | null {
-  const lastEventId = req.headers['last-event-id'];
-  const raw =
-    typeof lastEventId === 'string' && lastEventId !== '' ? lastEventId : (req.query as { after?: unknown }).after;
-  if (raw === undefined) return null;
-  const after = typeof raw === 'string' && /^\d{1,15}$/.test(raw) ? Number(raw) : NaN;
-  if (!Number.isSafeInteger(after)) {
-    throw httpError(400, 'PGRST100', 'after must be an activity id (0 or more)', 'omit it to start from now');
-  }
-  return after;
-}
-
 export const spectatorRoutes: RouteModule = (app: FastifyInstance, deps: ServerDeps) => {
   const guard = new WatchGuard(deps.db, deps.feeds, deps.log);
   app.addHook('onClose', async () => guard.stop());
@@ -130,7 +118,7 @@ export const spectatorRoutes: RouteModule = (app: FastifyInstance, deps: ServerD
           'ask the project owner for a current link',
         );
       }
-      const after = parseAfter(req);
+      const after = parseFeedCursor(req.headers, req.query);
       const tokenHash = hashKey(token);
       reply.hijack();
       const res = reply.raw;

@@ -59,7 +59,10 @@ function useWatch(token: string): WatchData {
     let retry: ReturnType<typeof setTimeout> | null = null;
     let tasksTimer: ReturnType<typeof setTimeout> | null = null;
     let delay = 1000;
-    let lastId = 0;
+    // Where the stream resumes: the last event's id (the hub's cursor, which covers rows that commit late), or before
+    // any event, the snapshot's newest activity id.
+    let cursor: string | null = null;
+    let snapshotId = 0;
     let loaded = false;
     let meshwork = '';
 
@@ -88,7 +91,7 @@ function useWatch(token: string): WatchData {
         setBoard({ meshwork: snap.meshwork, agents: snap.agents });
         setMessages((old) => mergeMessages(old, snap.messages));
         setTasks(snap.tasks);
-        lastId = Math.max(lastId, snap.latest_activity_id);
+        snapshotId = Math.max(snapshotId, snap.latest_activity_id);
         loaded = true;
         connect();
       } catch (err) {
@@ -118,7 +121,8 @@ function useWatch(token: string): WatchData {
     const connect = () => {
       if (closed) return;
       es?.close();
-      const source = new EventSource(`/realtime/v1/watch/${encodeURIComponent(token)}?after=${lastId}`);
+      const after = encodeURIComponent(cursor ?? String(snapshotId));
+      const source = new EventSource(`/realtime/v1/watch/${encodeURIComponent(token)}?after=${after}`);
       es = source;
       source.onopen = () => {
         delay = 1000;
@@ -129,7 +133,7 @@ function useWatch(token: string): WatchData {
       });
       source.addEventListener('activity', (ev) => {
         const row = JSON.parse((ev as MessageEvent<string>).data) as WatchRow;
-        lastId = Math.max(lastId, row.id);
+        if ((ev as MessageEvent<string>).lastEventId) cursor = (ev as MessageEvent<string>).lastEventId;
         if (row.message) setMessages((old) => mergeMessages(old, [row.message!]));
         if (row.kind === 'task') refreshTasks();
         const normal: ActivityRow = {

@@ -99,7 +99,8 @@ export function useLiveFeed(project: string): LiveState {
 
   useEffect(() => {
     let es: EventSource | null = null;
-    let lastId: number | null = null;
+    // The hub's resume cursor (the last event's id): a reconnect gets rows that committed late, and none twice.
+    let cursor: string | null = null;
     let retry: ReturnType<typeof setTimeout> | null = null;
     let delay = 1000;
     let closed = false;
@@ -108,7 +109,7 @@ export function useLiveFeed(project: string): LiveState {
 
     const connect = () => {
       if (closed) return;
-      const url = `/realtime/v1/meshworks/${encodeURIComponent(project)}/activity${lastId !== null ? `?after=${lastId}` : ''}`;
+      const url = `/realtime/v1/meshworks/${encodeURIComponent(project)}/activity${cursor !== null ? `?after=${encodeURIComponent(cursor)}` : ''}`;
       const source = new EventSource(url);
       es = source;
       source.onopen = () => {
@@ -129,7 +130,7 @@ export function useLiveFeed(project: string): LiveState {
       });
       source.addEventListener('activity', (ev) => {
         const row = JSON.parse((ev as MessageEvent<string>).data) as ActivityRow;
-        lastId = Math.max(lastId ?? 0, row.id);
+        if ((ev as MessageEvent<string>).lastEventId) cursor = (ev as MessageEvent<string>).lastEventId;
         refreshFor(qc, project, row, refresher);
         for (const fn of listeners.get(project) ?? []) fn(row);
       });
