@@ -13,6 +13,8 @@ export interface EffectTarget {
   kind?: Subject['kind'];
   sha?: string;
   label?: string;
+  channel?: string;
+  thread?: string;
 }
 
 export interface EffectSpec {
@@ -40,12 +42,14 @@ function targetOf(s: Subject): EffectTarget {
     ...(s.kind !== undefined ? { kind: s.kind } : {}),
     ...(s.sha !== undefined ? { sha: s.sha } : {}),
     ...(s.label !== undefined ? { label: s.label } : {}),
+    ...(s.channel !== undefined ? { channel: s.channel } : {}),
+    ...(s.thread !== undefined ? { thread: s.thread } : {}),
   };
 }
 
 /**
- * Effects for a filtered result. Actions the event has no target for (a label on a push, anything on a Slack
- * message) are recorded in the decision as denied, not sent.
+ * Effects for a filtered result. Actions the event has no target for (a label on a push, a status on a Slack
+ * message) are recorded in the decision as denied, not sent. A chat message (Slack, Telegram) takes a reply only.
  */
 export function planEffects(
   taskId: string,
@@ -56,7 +60,12 @@ export function planEffects(
 ): EffectSpec[] {
   const effects: EffectSpec[] = [];
   const provider = subject.provider;
-  const hasRepo = provider === 'github' ? subject.repo !== undefined : subject.project_id !== undefined;
+  const hasTarget =
+    provider === 'github'
+      ? subject.repo !== undefined
+      : provider === 'gitlab'
+        ? subject.project_id !== undefined
+        : subject.channel !== undefined;
   const noTarget = (what: keyof Decision, why: string) => {
     const d = decision[what];
     if (d && typeof d === 'object' && d.allowed) {
@@ -64,16 +73,24 @@ export function planEffects(
       decision.denied_count += 1;
     }
   };
-  if (!provider || !hasRepo) {
+  if (!provider || !hasTarget) {
     const why = `no write-back target for ${source ?? 'this'} events`;
     for (const what of ['comment', 'labels', 'status', 'commit'] as const) noTarget(what, why);
     return effects;
   }
   const target = targetOf(subject);
-  const onItem = subject.number !== undefined && subject.kind !== 'commit';
-  const isReview = subject.kind === 'pull_request' || subject.kind === 'merge_request';
   const add = (kind: EffectKind, payload: Record<string, unknown>) =>
     effects.push({ key: effectKey(taskId, kind), provider, kind, target, payload });
+  if (provider === 'slack' || provider === 'telegram') {
+    const where = `a ${provider === 'slack' ? 'Slack' : 'Telegram'} message`;
+    if (result.comment) add('comment', { body: result.comment.body });
+    if (result.labels) noTarget('labels', `no labels on ${where}`);
+    if (result.status) noTarget('status', `no commit status on ${where}`);
+    if (result.commit) noTarget('commit', `no commits on ${where}`);
+    return effects;
+  }
+  const onItem = subject.number !== undefined && subject.kind !== 'commit';
+  const isReview = subject.kind === 'pull_request' || subject.kind === 'merge_request';
 
   if (result.comment) {
     if (onItem || subject.sha) add('comment', { body: result.comment.body });

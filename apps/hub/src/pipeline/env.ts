@@ -12,6 +12,8 @@ const Schema = z.object({
   MESHCODE_PIPELINE_INTERVAL_MS: z.coerce.number().int().min(50).max(60_000).optional(),
   MESHCODE_GITHUB_API_URL: z.string().url().optional(),
   MESHCODE_GITLAB_API_URL: z.string().url().optional(),
+  MESHCODE_SLACK_API_URL: z.string().url().optional(),
+  MESHCODE_TELEGRAM_API_URL: z.string().url().optional(),
 });
 
 export interface PipelineEnv {
@@ -21,6 +23,8 @@ export interface PipelineEnv {
   intervalMs: number | undefined;
   githubApiUrl: string | undefined;
   gitlabApiUrl: string | undefined;
+  slackApiUrl: string | undefined;
+  telegramApiUrl: string | undefined;
 }
 
 export class PipelineEnvError extends Error {}
@@ -39,5 +43,7 @@ export function loadPipelineEnv(env: NodeJS.ProcessEnv = process.env): PipelineE
     intervalMs: e.MESHCODE_PIPELINE_INTERVAL_MS,
     githubApiUrl: e.MESHCODE_GITHUB_API_URL,
     gitlabApiUrl: e.MESHCODE_GITLAB_API_URL,
+    slackApiUrl: e.MESHCODE_SLACK_API_URL,
+    telegramApiUrl: e.MESHCODE_TELEGRAM_API_URL,
   };
 }

@@ -2,7 +2,7 @@
 // (user-controlled values escaped by the template engine) or held for PR diff/file hydration.
 import { LRUCache } from 'lru-cache';
 import { matchingRules, parseDefinition, parseTemplate, renderPrompt, type WorkerDefinition } from '@meshcode/worker';
-import type { NormalizedEvent } from './normalize';
+import type { NormalizedEvent, RepoProvider } from './normalize';
 
 export interface WorkerRow {
   id: string;
@@ -14,7 +14,7 @@ export interface WorkerRow {
 /** Waits for hydration before the prompt can be rendered. */
 export interface HoldSpec {
   template: string;
-  provider: 'github' | 'gitlab';
+  provider: RepoProvider;
 }
 
 export interface TaskSpec {
@@ -89,7 +89,7 @@ export function matchWorkers(
       const index = worker.events.indexOf(rule);
       const provider = normalized.subject.provider;
       const hydrate =
-        provider !== undefined &&
+        (provider === 'github' || provider === 'gitlab') &&
         normalized.subject.number !== undefined &&
         (normalized.subject.kind === 'pull_request' || normalized.subject.kind === 'merge_request') &&
         needsHydration(rule.prompt);
@@ -112,7 +112,7 @@ export function matchWorkers(
         timeout_ms: worker.limits.task_timeout,
         max_attempts: worker.limits.max_attempts,
         priority: 'normal',
-        ...(hydrate && provider ? { hold: { template: rule.prompt, provider } } : {}),
+        ...(hydrate ? { hold: { template: rule.prompt, provider } } : {}),
       });
     }
   }

@@ -76,14 +76,54 @@ describe('normalizeEvent', () => {
     });
   });
 
-  it('gives chat events a summary and no write-back target', () => {
+  it('gives chat events a summary, and the channel and thread (or chat and message) a reply goes to', () => {
+    const mention = { event: { type: 'app_mention', text: 'hi there\nmore', user: 'U1', channel: 'C1', ts: '17.01' } };
+    expect(normalizeEvent('slack', 'app_mention', mention)).toEqual({
+      event: 'app_mention',
+      summary: 'U1: hi there',
+      subject: { provider: 'slack', actor: 'U1', channel: 'C1', thread: '17.01', label: 'Slack C1' },
+    });
+    // In a thread, the reply joins that thread; a slash command has a channel and no message to thread under.
     expect(
-      normalizeEvent('slack', 'app_mention', { event: { type: 'app_mention', text: 'hi there\nmore', user: 'U1' } }),
-    ).toEqual({ event: 'app_mention', summary: 'U1: hi there', subject: { actor: 'U1' } });
-    expect(
-      normalizeEvent('telegram', 'message', { update_id: 1, message: { text: '/start', from: { username: 'ada' } } })
-        .summary,
-    ).toBe('ada: /start');
+      normalizeEvent('slack', 'message', {
+        event: { text: 'x', user: 'U1', channel: 'C1', ts: '18.02', thread_ts: '17.01' },
+      }).subject.thread,
+    ).toBe('17.01');
+    const command = normalizeEvent('slack', '/deploy', {
+      command: '/deploy',
+      text: 'prod',
+      user_name: 'ada',
+      channel_id: 'C9',
+    });
+    expect(command.subject).toEqual({ provider: 'slack', actor: 'ada', channel: 'C9', label: 'Slack C9' });
+    // A button press: the channel and the message it was on.
+    const action = normalizeEvent('slack', 'block_actions', {
+      type: 'block_actions',
+      user: { id: 'U2' },
+      channel: { id: 'C3' },
+      message: { ts: '19.03' },
+    });
+    expect(action.subject).toMatchObject({ actor: 'U2', channel: 'C3', thread: '19.03' });
+    // Without a channel there is nowhere to reply.
+    expect(normalizeEvent('slack', 'app_home_opened', { event: { user: 'U1' } }).subject).toEqual({
+      provider: 'slack',
+      actor: 'U1',
+    });
+
+    const update = {
+      update_id: 1,
+      message: { message_id: 5, chat: { id: -100123 }, text: '/start', from: { username: 'ada' } },
+    };
+    expect(normalizeEvent('telegram', 'message', update)).toEqual({
+      event: 'message',
+      summary: 'ada: /start',
+      subject: { provider: 'telegram', actor: 'ada', channel: '-100123', thread: '5', label: 'Telegram chat -100123' },
+    });
+    const pressed = normalizeEvent('telegram', 'callback_query', {
+      update_id: 2,
+      callback_query: { id: 'q', data: 'yes', from: { username: 'ada' }, message: { message_id: 6, chat: { id: 42 } } },
+    });
+    expect(pressed).toMatchObject({ summary: 'ada: yes', subject: { channel: '42', thread: '6' } });
   });
 });
 

@@ -1,7 +1,10 @@
 // Provider payloads -> one neutral shape: event name and action for rule matching, a one-line summary, and the
 // subject (repository, PR/issue/MR number, commit) that write-back and hydration act on.
 
-export type Provider = 'github' | 'gitlab';
+/** Where results can be written back: repositories (GitHub, GitLab) and chats (Slack, Telegram). */
+export type Provider = RepoProvider | 'slack' | 'telegram';
+/** The providers with pull/merge requests, commits and labels (and so hydration). */
+export type RepoProvider = 'github' | 'gitlab';
 
 export interface Subject {
   provider?: Provider;
@@ -19,6 +22,10 @@ export interface Subject {
   ref?: string;
   /** "octo/repo#12" or "octo/repo@1a2b3c4", for people. */
   label?: string;
+  /** Slack: the channel id; Telegram: the chat id. Where a reply goes. */
+  channel?: string;
+  /** Slack: the thread's ts (the message's own when it starts none); Telegram: the message id a reply answers. */
+  thread?: string;
 }
 
 export interface NormalizedEvent {
@@ -154,8 +161,15 @@ function gitlab(headerEvent: string, p: Obj): NormalizedEvent {
 function slack(event: string, p: Obj): NormalizedEvent {
   const inner = obj(p['event']) ?? p;
   const text = firstLine(str(inner['text'])) ?? '';
-  const who = str(inner['user']) ?? str(p['user_name']);
-  return { event, summary: `${who ? `${who}: ` : ''}${text}`.slice(0, 500) || event, subject: { actor: who } };
+  const who = str(inner['user']) ?? str(obj(inner['user'])?.['id']) ?? str(p['user_name']);
+  // Events API: event.channel and event.ts/thread_ts; interactions: channel.id and message.ts; slash commands:
+  // channel_id, and no message to thread under.
+  const message = obj(p['message']);
+  const channel = str(inner['channel']) ?? str(obj(inner['channel'])?.['id']) ?? str(p['channel_id']);
+  const thread = str(inner['thread_ts']) ?? str(inner['ts']) ?? str(message?.['thread_ts']) ?? str(message?.['ts']);
+  const subject: Subject = { provider: 'slack', actor: who };
+  if (channel) Object.assign(subject, { channel, label: `Slack ${channel}` }, thread ? { thread } : {});
+  return { event, summary: `${who ? `${who}: ` : ''}${text}`.slice(0, 500) || event, subject };
 }
 
 function telegram(event: string, p: Obj): NormalizedEvent {
@@ -163,7 +177,16 @@ function telegram(event: string, p: Obj): NormalizedEvent {
   const from = obj(message['from']);
   const who = str(from?.['username']) ?? str(from?.['first_name']);
   const text = firstLine(str(message['text'])) ?? str(obj(p['callback_query'])?.['data']) ?? '';
-  return { event, summary: `${who ? `${who}: ` : ''}${text}`.slice(0, 500) || event, subject: { actor: who } };
+  // A message (or an edited or channel post) carries its chat; a callback query, the message its button was on.
+  const target = obj(message['chat']) ? message : (obj(message['message']) ?? {});
+  const chatId = obj(target['chat'])?.['id'];
+  const messageId = num(target['message_id']);
+  const subject: Subject = { provider: 'telegram', actor: who };
+  if (typeof chatId === 'number' || typeof chatId === 'string') {
+    Object.assign(subject, { channel: String(chatId), label: `Telegram chat ${chatId}` });
+    if (messageId !== undefined) subject.thread = String(messageId);
+  }
+  return { event, summary: `${who ? `${who}: ` : ''}${text}`.slice(0, 500) || event, subject };
 }
 
 function generic(event: string, p: Obj): NormalizedEvent {

@@ -19,11 +19,13 @@ import { planEffects } from './effects';
 import { loadPipelineEnv } from './env';
 import { MasterKeys } from './master-key';
 import { parsedDefinition, RENDER_OPTIONS, type HoldSpec } from './match';
-import type { Subject } from './normalize';
+import type { Provider, Subject } from './normalize';
 import { applyPolicy, DENY_ALL, describeDecision } from './policy';
 import { GITHUB_API_URL, githubClient } from './providers/github';
 import { GITLAB_API_URL, gitlabClient } from './providers/gitlab';
-import type { DueEffect, ProviderClient } from './providers/types';
+import { SLACK_API_URL, slackClient } from './providers/slack';
+import { TELEGRAM_API_URL, telegramClient } from './providers/telegram';
+import type { DueEffect, ProviderClient, ProviderOptions } from './providers/types';
 import type { RawNotes } from '../bus/notes';
 
 export interface PipelineOptions {
@@ -41,7 +43,7 @@ export interface PipelineOptions {
   /** Tries for PR hydration before the prompt is rendered without the diff (default 3). */
   hydrateAttempts?: number;
   /** API base URLs used when a source has no api_url of its own. */
-  apiUrls?: { github?: string; gitlab?: string };
+  apiUrls?: Partial<Record<Provider, string>>;
   fetch?: typeof fetch;
   now?: () => number;
   /** Do not run the loop (intake still works). */
@@ -114,6 +116,13 @@ export function nextCronRun(cron: string, timezone: string | null | undefined, a
   }
 }
 
+const CLIENTS: Record<Provider, (opts: ProviderOptions) => ProviderClient> = {
+  github: githubClient,
+  gitlab: gitlabClient,
+  slack: slackClient,
+  telegram: telegramClient,
+};
+
 export class Pipeline {
   readonly keys: MasterKeys;
   /** Webhook targets (secret, workers) by project and source, as of the last delivery; see receiveDelivery. */
@@ -121,7 +130,7 @@ export class Pipeline {
   readonly now: () => number;
   readonly fetch: typeof fetch;
   private readonly intervalMs: number;
-  private readonly apiUrls: { github: string; gitlab: string };
+  private readonly apiUrls: Record<Provider, string>;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | null = null;
   private readonly pending = new Set<'all' | 'results' | 'hydration'>();
@@ -140,6 +149,8 @@ export class Pipeline {
     this.apiUrls = {
       github: opts.apiUrls?.github ?? env?.githubApiUrl ?? GITHUB_API_URL,
       gitlab: opts.apiUrls?.gitlab ?? env?.gitlabApiUrl ?? GITLAB_API_URL,
+      slack: opts.apiUrls?.slack ?? env?.slackApiUrl ?? SLACK_API_URL,
+      telegram: opts.apiUrls?.telegram ?? env?.telegramApiUrl ?? TELEGRAM_API_URL,
     };
     this.now = opts.now ?? Date.now;
     this.fetch = opts.fetch ?? fetch;
@@ -211,10 +222,7 @@ export class Pipeline {
     return r;
   }
 
-  providerClient(
-    provider: 'github' | 'gitlab',
-    settings: { token?: string; api_url?: string } | null,
-  ): ProviderClient | string {
+  providerClient(provider: Provider, settings: { token?: string; api_url?: string } | null): ProviderClient | string {
     let token: string | undefined;
     if (settings?.token) {
       token = this.keys.decrypt(settings.token, `${provider}:token`);
@@ -223,8 +231,7 @@ export class Pipeline {
       }
     }
     const baseUrl = settings?.api_url ?? this.apiUrls[provider];
-    const make = provider === 'github' ? githubClient : gitlabClient;
-    return make({ baseUrl, token, fetch: this.fetch });
+    return CLIENTS[provider]({ baseUrl, token, fetch: this.fetch });
   }
 
   private async recoverLeases(): Promise<void> {

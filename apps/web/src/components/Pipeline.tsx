@@ -505,7 +505,7 @@ function Webhooks({ project }: { project: string }) {
             <li key={h.source} className="hook" data-source={h.source}>
               <strong>{h.source}</strong>
               <StatePill state={h.has_secret ? 'done' : 'failed'} label={h.has_secret ? 'secret set' : 'no secret'} />
-              {(h.source === 'github' || h.source === 'gitlab') && (
+              {['github', 'gitlab', 'slack', 'telegram'].includes(h.source) && (
                 <StatePill
                   state={h.has_token ? 'done' : 'skipped'}
                   label={h.has_token ? 'write-back token set' : 'no write-back token'}

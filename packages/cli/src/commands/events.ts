@@ -196,7 +196,7 @@ export function register(program: Command, io: Io): void {
     .option('--secret <secret>', 'with --webhook: the webhook secret to use (default: a new random one, shown once)')
     .option(
       '--token <token>',
-      'with --webhook github|gitlab: the token used to write results back ("-" reads it from stdin)',
+      'with --webhook github|gitlab|slack|telegram: the token used to write results back (a bot token for Slack and Telegram; "-" reads it from stdin)',
     )
     .option('--api-url <url>', 'with --token: the API base URL (GitHub Enterprise, self-managed GitLab)')
     .action(action(io, (ctx, id: string | undefined, opts: EventsOptions) => show(ctx, id, opts)));

@@ -1,5 +1,7 @@
-// What a write-back provider (GitHub, GitLab) does for the pipeline: send one effect, hydrate one PR/MR.
+// What a write-back provider (GitHub, GitLab, Slack, Telegram) does for the pipeline: send one effect, hydrate one
+// PR/MR (the chats have none).
 import type { EffectKind, EffectTarget } from '../effects';
+import type { Provider } from '../normalize';
 import type { Failure } from './http';
 
 export interface DueEffect {
@@ -8,7 +10,7 @@ export interface DueEffect {
   meshwork_id: string;
   task_id: string;
   event_id: string | null;
-  provider: 'github' | 'gitlab';
+  provider: Provider;
   kind: EffectKind;
   target: EffectTarget;
   payload: Record<string, unknown>;
