@@ -5,7 +5,8 @@
 --      their sender), the messages it received into messages to nobody, and the tasks it created into the overseer's;
 --   2. failed with a unique violation when the overseer, or another agent removed before, had used one of its
 --      idempotency keys: the key's index includes the sender, and both senders became null;
---   3. scanned the whole message table twice, neither column being indexed.
+--   3. scanned the whole message table twice, neither column being indexed;
+--   4. left the keys bound to it working.
 -- Those columns now keep the agent's id. Ids are never reused, so a new agent given the old name owns none of it. The
 -- removed agent's name is kept in mesh.removed_agents, where mesh.agent_label, and with it every name a message or a
 -- task is given, finds it once the agent is gone.
@@ -25,12 +26,17 @@ alter table mesh.removed_agents enable row level security;
 create policy "removed agents are visible to members of their meshwork" on mesh.removed_agents for select to authenticated
   using (exists (select 1 from mesh.members mb where mb.meshwork_id = mesh.removed_agents.meshwork_id and mb.account_id = (select auth.uid()) and mb.revoked_at is null));
 
-create or replace function mesh.remember_removed_agent()
+-- Keys bound to the agent (its own, and a guest's from an invite to its slot) are revoked with it: they answered
+-- "the agent was removed" to some calls and a foreign-key error to a send, and still read the project's board.
+-- Revoking tells the hub (mesh.note_revoked), which ends their held waits; the next request gets 401.
+create or replace function mesh.on_agent_removed()
 returns trigger
 language plpgsql
 set search_path = ''
 as $$
 begin
+  update mesh.api_keys k set revoked_at = pg_catalog.now()
+   where k.meshwork_id = old.meshwork_id and k.agent_id = old.id and k.revoked_at is null;
   -- Not when the agent goes with its project: the project's own rows go with it too.
   if exists (select 1 from mesh.meshworks w where w.id = old.meshwork_id) then
     insert into mesh.removed_agents (id, meshwork_id, name) values (old.id, old.meshwork_id, old.name);
@@ -38,9 +44,9 @@ begin
   return old;
 end
 $$;
-comment on function mesh.remember_removed_agent() is 'Keep a removed agent''s name for the messages and tasks that name it.';
-revoke all on function mesh.remember_removed_agent() from public;
-create trigger agents_remember_removed before delete on mesh.agents for each row execute function mesh.remember_removed_agent();
+comment on function mesh.on_agent_removed() is 'Revoke the keys bound to a removed agent, and keep its name for the messages and tasks that name it.';
+revoke all on function mesh.on_agent_removed() from public;
+create trigger agents_on_removed before delete on mesh.agents for each row execute function mesh.on_agent_removed();
 
 -- Agents removed before this migration left null behind, and nothing says who they were: those rows stay as they are.
 -- The rule itself is unchanged: a project's own agent by name, another project's as <project>/<agent>. As plain

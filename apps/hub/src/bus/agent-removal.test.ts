@@ -1,6 +1,6 @@
 // Removing an agent keeps the record true: its messages stay its own (not the overseer's), retried idempotency keys
 // stay told apart, and a name given to a new agent does not take over the old one's messages.
-import { link, spectate, watchSnapshot } from '@meshcode/client';
+import { createInvite, createMeshClient, link, redeemInvite, spectate, watchSnapshot } from '@meshcode/client';
 import { describeBackends } from '@meshcode/db/testing';
 import { beforeEach, expect, it } from 'vitest';
 import { newMesh, useTestHub, type TestAccount } from '../testing/hub-fixture';
@@ -69,6 +69,27 @@ describeBackends('removing an agent', (getDb) => {
     });
     expect(reply.recipients).toBe(0);
     expect(shown(await owner.client.history('proj', { limit: 1 }))).toEqual(['b -> : ok']);
+  });
+
+  it("revokes the keys bound to it: its own and a guest's, whose held wait ends", async () => {
+    const own = await owner.client.rpc<{ key: string }>('mc_create_key', { p_meshwork: 'proj', p_agent: 'a' });
+    const invite = await createInvite(owner.client, { meshwork: 'proj', agent: 'b' });
+    const guest = await redeemInvite(hub.url, invite.token, 'G');
+    const asA = createMeshClient({ hubUrl: hub.url, apiKey: own.key });
+    const asGuest = createMeshClient({ hubUrl: hub.url, apiKey: guest.key });
+    await asA.send({ meshwork: 'proj', to: 'b', body: 'before' });
+    const held = asGuest.wait({ meshwork: 'proj', afterSeq: 1, timeoutSeconds: 20 });
+    await owner.client.removeAgent('proj', 'b');
+    await expect(held).rejects.toMatchObject({ status: 401 });
+    await owner.client.removeAgent('proj', 'a');
+    for (const c of [asA, asGuest]) {
+      await expect(c.status('proj')).rejects.toMatchObject({ status: 401 });
+      await expect(c.send({ meshwork: 'proj', to: 'c', body: 'after' })).rejects.toMatchObject({ status: 401 });
+    }
+    // A new agent under the old name is not reachable with the old key; the owner's key is untouched.
+    await owner.client.addAgent('proj', 'a');
+    await expect(asA.wait({ meshwork: 'proj', timeoutSeconds: 0 })).rejects.toMatchObject({ status: 401 });
+    expect((await owner.client.status('proj')).agents.map((x) => x.name)).toEqual(['a', 'c']);
   });
 
   it("names a linked project's removed agent as it was", async () => {
