@@ -1,7 +1,7 @@
 // Slack and Telegram write-back: a worker's answer to a Slack mention goes back into the message's thread, and its
 // answer to a Telegram message goes back to the chat as a reply, under the policy, exactly once; observed on local
 // stand-ins that speak Slack's Web API and Telegram's Bot API.
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { WorkerEnv } from '@meshcode/worker';
 import { describeBackends, resetState } from '@meshcode/db/testing';
 import { slackClient } from './providers/slack';
@@ -15,11 +15,11 @@ import {
 } from './testing/chat-standins';
 import {
   addWorker,
-  eventTrace,
   ownerWithProject,
   postHook,
   setSourceToken,
   setWebhookSecret,
+  settled,
   slackDelivery,
   startPipelineHub,
   startWorker,
@@ -27,7 +27,6 @@ import {
   type Owner,
   type PipelineHub,
   type RunningWorker,
-  type Trace,
 } from './testing/fixture';
 
 const SLACK_TOKEN = 'xoxb-17653672481-19874698323-pdFZKVeTuE8sk7oOcBrzbqgy';
@@ -50,20 +49,6 @@ function answering(name: string, source: string, on: string, answer: unknown, po
     events: [{ source, on, prompt: 'Answer {{ summary }}' }],
     policy,
   };
-}
-
-async function settled(owner: Owner, eventId: string): Promise<Trace> {
-  let trace: Trace | undefined;
-  await vi.waitFor(
-    async () => {
-      trace = await eventTrace(owner, eventId);
-      const effectsDone = trace.effects.every((e) => e.state === 'done' || e.state === 'failed');
-      if ((trace.event.state !== 'completed' && trace.event.state !== 'failed') || !effectsDone)
-        throw new Error(`event is ${trace.event.state}`);
-    },
-    { timeout: 30_000, interval: 50 },
-  );
-  return trace!;
 }
 
 const mention = (channel: string) => ({

@@ -14,13 +14,13 @@ import {
   postHook,
   setSourceToken,
   setWebhookSecret,
+  settled,
   startPipelineHub,
   startWorker,
   workerMachine,
   type Owner,
   type PipelineHub,
   type RunningWorker,
-  type Trace,
 } from './testing/fixture';
 import { startGitHubStandIn, type GitHubStandIn } from './testing/github-standin';
 import { startGitLabStandIn, type GitLabStandIn } from './testing/gitlab-standin';
@@ -67,19 +67,6 @@ function reviewer(llm: LlmStandIn, extra: Record<string, unknown> = {}): Record<
     limits: { task_timeout: '20s', max_attempts: 3 },
     ...extra,
   };
-}
-
-async function settled(owner: Owner, eventId: string, timeout = 30_000): Promise<Trace> {
-  let trace: Trace | undefined;
-  await vi.waitFor(
-    async () => {
-      trace = await eventTrace(owner, eventId);
-      if (trace.event.state !== 'completed' && trace.event.state !== 'failed')
-        throw new Error(`event is ${trace.event.state}`);
-    },
-    { timeout, interval: 50 },
-  );
-  return trace!;
 }
 
 describeBackends('pipeline end to end', (getDb) => {

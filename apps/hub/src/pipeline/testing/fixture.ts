@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach } from 'vitest';
+import { afterAll, beforeAll, beforeEach, vi } from 'vitest';
 import { createMeshClient, signup, type MeshClient } from '@meshcode/client';
 import type { Db } from '@meshcode/db';
 import { resetState } from '@meshcode/db/testing';
@@ -188,6 +188,21 @@ export interface Trace {
 
 export function eventTrace(owner: Owner, eventId: string): Promise<Trace> {
   return owner.client.rpc<Trace>('mc_event_trace', { p_meshwork: owner.project, p_event_id: eventId });
+}
+
+/** The event's trace once it completed or failed, with every write-back done or failed. */
+export async function settled(owner: Owner, eventId: string, timeout = 30_000): Promise<Trace> {
+  let trace: Trace | undefined;
+  await vi.waitFor(
+    async () => {
+      trace = await eventTrace(owner, eventId);
+      const written = trace.effects.every((e) => e.state === 'done' || e.state === 'failed');
+      if ((trace.event.state !== 'completed' && trace.event.state !== 'failed') || !written)
+        throw new Error(`event is ${trace.event.state}`);
+    },
+    { timeout, interval: 50 },
+  );
+  return trace!;
 }
 
 /** A worker machine: its own MESHCODE_HOME holding secrets.yml (0600). */
