@@ -10,10 +10,12 @@ import { routeModules } from './http/routes';
 import { buildServer } from './http/server';
 import { Pipeline, type PipelineOptions } from './pipeline/service';
 import { dbActivityMark, Feeds } from './realtime/feeds';
+import { startPruner } from './retention';
 import { RpcExecutor } from './rpc';
 
 export const HUB_VERSION = '0.1.0';
 const PRESENCE_REFRESH_MS = 30_000;
+const PRUNE_MS = 10 * 60_000;
 
 export interface HubOptions {
   db: Db;
@@ -23,6 +25,8 @@ export interface HubOptions {
   log?: (line: string) => void;
   /** Webhook pipeline settings (master key, loop interval, API URLs); default from the environment. */
   pipeline?: PipelineOptions;
+  /** How often the hub prunes what projects keep for a limited time (mc_retention); default every 10 minutes. */
+  pruneIntervalMs?: number;
 }
 
 export interface Hub {
@@ -85,6 +89,7 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
     });
   }, PRESENCE_REFRESH_MS);
   presence.unref();
+  const pruner = startPruner(opts.db, opts.pruneIntervalMs ?? PRUNE_MS, log);
   pipeline.start();
 
   return {
@@ -101,6 +106,7 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
     },
     async close() {
       clearInterval(presence);
+      await pruner.stop();
       await pipeline.stop();
       shutdown.abort();
       feeds.closeAll();

@@ -298,6 +298,14 @@ export class MeshClient {
   ack(meshwork: string, agent: string | undefined, seq: number) {
     return this.rpc('mc_ack', { p_meshwork: meshwork, p_agent: agent, p_seq: seq }, z.object({ cursor: z.number() }));
   }
+  /** How long the project's chat and activity are kept: read it, or (owner) set days, or 0 to keep everything. */
+  retention(meshwork: string, days?: number) {
+    return this.rpc(
+      'mc_retention',
+      { p_meshwork: meshwork, p_days: days },
+      z.object({ meshwork: z.string(), retention_days: z.number().nullable() }),
+    );
+  }
   history(meshwork: string, opts: { before?: string; limit?: number; threadId?: string; agent?: string } = {}) {
     return this.rpc(
       'mc_history',

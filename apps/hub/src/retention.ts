@@ -1,0 +1,39 @@
+// Retention: the hub prunes, in the background and in small batches, what projects keep for a limited time
+// (mesh.prune: activity, and messages every recipient has acknowledged). One hub at a time does it.
+import type { Db } from '@meshcode/db';
+import { hubCall } from './http/errors';
+
+/** Rows of each kind one batch deletes at most; a turn runs batches until one finds less to do. */
+const BATCH = 2_000;
+const MAX_BATCHES = 50;
+
+export interface Pruner {
+  stop(): Promise<void>;
+}
+
+export function startPruner(db: Db, intervalMs: number, log: (line: string) => void): Pruner {
+  let running: Promise<void> | null = null;
+  let stopped = false;
+  const turn = async () => {
+    for (let i = 0; i < MAX_BATCHES && !stopped; i++) {
+      const r = await hubCall<{ activity: number; messages: number }>(db, 'select mesh.prune($1) as r', [BATCH]);
+      if (r.activity < BATCH && r.messages < BATCH) return;
+    }
+  };
+  const timer = setInterval(() => {
+    if (running || stopped) return;
+    running = turn()
+      .catch((err: unknown) => log(`hub: pruning failed: ${err instanceof Error ? err.message : String(err)}`))
+      .finally(() => {
+        running = null;
+      });
+  }, intervalMs);
+  timer.unref();
+  return {
+    async stop() {
+      stopped = true;
+      clearInterval(timer);
+      await running;
+    },
+  };
+}
