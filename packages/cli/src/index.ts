@@ -15,6 +15,7 @@ import * as mcp from './commands/mcp';
 import * as members from './commands/members';
 import * as projects from './commands/projects';
 import * as read from './commands/read';
+import * as retention from './commands/retention';
 import * as revokeInvite from './commands/revoke-invite';
 import * as revokeMember from './commands/revoke-member';
 import * as run from './commands/run';
@@ -52,6 +53,7 @@ const COMMANDS = [
   revokeInvite,
   revokeMember,
   spectate,
+  retention,
   send,
   read,
 ];
