@@ -59,14 +59,16 @@ begin
             where pg_catalog.jsonb_typeof(m.settings -> 'retention_days') = 'number' order by m.id loop
     v_cut := pg_catalog.now() - pg_catalog.make_interval(days => w.days);
     -- The oldest rows by id (the index order); ids follow time closely, so those past the cut-off are among them.
-    -- Reading a fixed number of them bounds the work when nothing is old enough.
-    with oldest as (
-      select a.id, a.created_at from mesh.activity a where a.meshwork_id = w.id order by a.id limit p_limit - v_activity
-    ), gone as (
-      delete from mesh.activity a using oldest o where a.id = o.id and o.created_at < v_cut returning 1
-    )
-    select pg_catalog.count(*) into n from gone;
-    v_activity := v_activity + n;
+    -- When even the oldest is not old enough, that one row is all a pass reads.
+    if (select a.created_at from mesh.activity a where a.meshwork_id = w.id order by a.id limit 1) < v_cut then
+      with oldest as (
+        select a.id, a.created_at from mesh.activity a where a.meshwork_id = w.id order by a.id limit p_limit - v_activity
+      ), gone as (
+        delete from mesh.activity a using oldest o where a.id = o.id and o.created_at < v_cut returning 1
+      )
+      select pg_catalog.count(*) into n from gone;
+      v_activity := v_activity + n;
+    end if;
     with old as (
       select m.id from mesh.messages m
        where m.meshwork_id = w.id and m.created_at < v_cut
