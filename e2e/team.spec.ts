@@ -257,6 +257,22 @@ test('spectator: an anonymous viewer watches live with credentials masked, until
   await expect(page.getByRole('switch', { name: 'Public spectator link' })).toHaveAttribute('aria-checked', 'false');
 });
 
+test('the owner sets how long history is kept, and a change made from the CLI shows live', async () => {
+  await page.goto(view('team'));
+  const state = page.getByTestId('retention-state');
+  await expect(state).toHaveText('Chat and activity are kept forever.');
+  await page.getByLabel('Keep chat and activity for').selectOption({ label: '30 days' });
+  await expect(state).toContainText('kept for 30 days');
+  expect(await owner.client.retention(PROJECT)).toEqual({ meshwork: PROJECT, retention_days: 30 });
+  // Set elsewhere (the CLI's `meshcode retention studio 45`): the view follows without a reload.
+  await owner.client.retention(PROJECT, 45);
+  await expect(state).toContainText('kept for 45 days');
+  await expect(page.getByLabel('Keep chat and activity for')).toHaveValue('45');
+  await page.getByLabel('Keep chat and activity for').selectOption({ label: 'Forever' });
+  await expect(state).toHaveText('Chat and activity are kept forever.');
+  expect(await owner.client.retention(PROJECT)).toEqual({ meshwork: PROJECT, retention_days: null });
+});
+
 test('the Team view and the join page have named controls and fit at 1280 px and 390 px', async ({ browser }) => {
   const fresh = await createInvite(owner.client, { meshwork: PROJECT, agent: 'tester', role: 'writes e2e tests' });
   for (const size of [DESKTOP, PHONE]) {

@@ -1,6 +1,7 @@
 'use client';
 // Who may work in a project and who may watch it: members (remove), invites to one agent slot (create, revoke,
-// their state and who redeemed them) and the public read-only spectator link (turn on, replace, turn off).
+// their state and who redeemed them), the public read-only spectator link (turn on, replace, turn off) and how long
+// the project's chat and activity are kept.
 import { useQueryClient } from '@tanstack/react-query';
 import { useEffect, useRef, useState } from 'react';
 import { rpc } from '../lib/api';
@@ -13,10 +14,12 @@ import {
   teamKeys,
   useInvites,
   useMembers,
+  useRetention,
   useSpectatorState,
   type CreatedInvite,
   type Invite,
   type Member,
+  type Retention,
   type Spectate,
 } from '../lib/team';
 import type { StatusBoard } from '../lib/types';
@@ -469,6 +472,68 @@ function Spectator({ project }: { project: string }) {
   );
 }
 
+const RETENTION_CHOICES = [0, 7, 30, 90, 365] as const;
+
+/** How long chat and activity are kept: shown to every member, set by the owner. */
+function History({ project, canManage }: { project: string; canManage: boolean }) {
+  const qc = useQueryClient();
+  const retention = useRetention(project);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const days = retention.data?.retention_days ?? null;
+  const choices: number[] = [...RETENTION_CHOICES];
+  if (days !== null && !choices.includes(days)) choices.push(days);
+  const label = (d: number) => (d === 0 ? 'Forever' : d === 365 ? '1 year' : `${d} days`);
+
+  const set = (value: number) => {
+    setBusy(true);
+    setError(null);
+    rpc<Retention>('mc_retention', { p_meshwork: project, p_days: value })
+      .then((r) => qc.setQueryData(teamKeys.retention(project), r))
+      .catch(setError)
+      .finally(() => setBusy(false));
+  };
+
+  return (
+    <section className="card team-panel" aria-labelledby="history-title">
+      <h3 id="history-title">History kept</h3>
+      {retention.isPending ? (
+        <Loading label="Loading how long history is kept…" />
+      ) : retention.error ? (
+        <InlineError error={retention.error} />
+      ) : (
+        <>
+          <p className="small" data-testid="retention-state">
+            {days === null
+              ? 'Chat and activity are kept forever.'
+              : `Chat and activity are kept for ${days} days; older ones are pruned, but never a message an agent has not read.`}
+          </p>
+          {canManage ? (
+            <div className="inline-form">
+              <label htmlFor="retention-days">Keep chat and activity for</label>
+              <select
+                id="retention-days"
+                value={days ?? 0}
+                disabled={busy}
+                onChange={(e) => set(Number(e.target.value))}
+              >
+                {choices.map((d) => (
+                  <option key={d} value={d}>
+                    {label(d)}
+                  </option>
+                ))}
+              </select>
+            </div>
+          ) : (
+            <p className="small muted">Only the project owner can change it.</p>
+          )}
+        </>
+      )}
+      <InlineError error={error} />
+    </section>
+  );
+}
+
 export function TeamView({ project, board }: { project: string; board: StatusBoard }) {
   const qc = useQueryClient();
   const projects = useProjects();
@@ -477,6 +542,8 @@ export function TeamView({ project, board }: { project: string; board: StatusBoa
 
   // Joins, revocations and new invites made elsewhere (the CLI, another tab) show up without a reload.
   useActivityListener(project, (row) => {
+    // A retention set elsewhere (the CLI, another tab) is logged as a settings row.
+    if (row.kind === 'settings') void qc.invalidateQueries({ queryKey: teamKeys.retention(project) });
     if (!TEAM_KINDS.has(row.kind)) return;
     void qc.invalidateQueries({ queryKey: teamKeys.members(project) });
     if (owner) void qc.invalidateQueries({ queryKey: teamKeys.invites(project) });
@@ -487,7 +554,9 @@ export function TeamView({ project, board }: { project: string; board: StatusBoa
     <section aria-labelledby="team-title">
       <div className="view-head">
         <h2 id="team-title">Team</h2>
-        <p className="small muted">Who works in {project}, who is invited, and who may watch.</p>
+        <p className="small muted">
+          Who works in {project}, who is invited, who may watch, and how long history is kept.
+        </p>
       </div>
       {projects.isPending ? (
         <Loading label="Loading your role…" />
@@ -505,6 +574,7 @@ export function TeamView({ project, board }: { project: string; board: StatusBoa
                 <p className="small muted">Only the project owner can share a spectator link.</p>
               </section>
             )}
+            <History project={project} canManage={owner} />
           </div>
           <div className="team-col">
             {owner ? (

@@ -53,7 +53,22 @@ export const teamKeys = {
   members: (p: string) => ['members', p] as const,
   invites: (p: string) => ['invites', p] as const,
   spectator: (p: string) => ['spectator', p] as const,
+  retention: (p: string) => ['retention', p] as const,
 };
+
+export interface Retention {
+  meshwork: string;
+  /** null: kept forever. */
+  retention_days: number | null;
+}
+
+/** How long the project's chat and activity are kept (any member may read it; the owner sets it). */
+export function useRetention(project: string) {
+  return useQuery({
+    queryKey: teamKeys.retention(project),
+    queryFn: () => rpc<Retention>('mc_retention', { p_meshwork: project }),
+  });
+}
 
 export function useMembers(project: string) {
   return useQuery({
