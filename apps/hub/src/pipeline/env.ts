@@ -2,6 +2,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
+import type { Provider } from './normalize';
 
 const Schema = z.object({
   MESHCODE_HOME: z.string().min(1).optional(),
@@ -21,10 +22,8 @@ export interface PipelineEnv {
   home: string;
   masterKey: string | undefined;
   intervalMs: number | undefined;
-  githubApiUrl: string | undefined;
-  gitlabApiUrl: string | undefined;
-  slackApiUrl: string | undefined;
-  telegramApiUrl: string | undefined;
+  /** MESHCODE_<PROVIDER>_API_URL: where a provider's API is when a project sets none of its own. */
+  apiUrls: Partial<Record<Provider, string>>;
 }
 
 export class PipelineEnvError extends Error {}
@@ -41,9 +40,11 @@ export function loadPipelineEnv(env: NodeJS.ProcessEnv = process.env): PipelineE
     home: e.MESHCODE_HOME ?? join(homedir(), '.meshcode'),
     masterKey: e.MESHCODE_MASTER_KEY,
     intervalMs: e.MESHCODE_PIPELINE_INTERVAL_MS,
-    githubApiUrl: e.MESHCODE_GITHUB_API_URL,
-    gitlabApiUrl: e.MESHCODE_GITLAB_API_URL,
-    slackApiUrl: e.MESHCODE_SLACK_API_URL,
-    telegramApiUrl: e.MESHCODE_TELEGRAM_API_URL,
+    apiUrls: {
+      github: e.MESHCODE_GITHUB_API_URL,
+      gitlab: e.MESHCODE_GITLAB_API_URL,
+      slack: e.MESHCODE_SLACK_API_URL,
+      telegram: e.MESHCODE_TELEGRAM_API_URL,
+    },
   };
 }

@@ -116,11 +116,12 @@ export function nextCronRun(cron: string, timezone: string | null | undefined, a
   }
 }
 
-const CLIENTS: Record<Provider, (opts: ProviderOptions) => ProviderClient> = {
-  github: githubClient,
-  gitlab: gitlabClient,
-  slack: slackClient,
-  telegram: telegramClient,
+/** Each write-back provider's client, and its public API when neither the project nor the environment names one. */
+const PROVIDERS: Record<Provider, { client: (opts: ProviderOptions) => ProviderClient; apiUrl: string }> = {
+  github: { client: githubClient, apiUrl: GITHUB_API_URL },
+  gitlab: { client: gitlabClient, apiUrl: GITLAB_API_URL },
+  slack: { client: slackClient, apiUrl: SLACK_API_URL },
+  telegram: { client: telegramClient, apiUrl: TELEGRAM_API_URL },
 };
 
 export class Pipeline {
@@ -146,12 +147,10 @@ export class Pipeline {
       masterKey: opts.masterKey ?? (opts.home === undefined ? env?.masterKey : undefined),
     });
     this.intervalMs = opts.intervalMs ?? env?.intervalMs ?? 1_000;
-    this.apiUrls = {
-      github: opts.apiUrls?.github ?? env?.githubApiUrl ?? GITHUB_API_URL,
-      gitlab: opts.apiUrls?.gitlab ?? env?.gitlabApiUrl ?? GITLAB_API_URL,
-      slack: opts.apiUrls?.slack ?? env?.slackApiUrl ?? SLACK_API_URL,
-      telegram: opts.apiUrls?.telegram ?? env?.telegramApiUrl ?? TELEGRAM_API_URL,
-    };
+    const providers = Object.keys(PROVIDERS) as Provider[];
+    this.apiUrls = Object.fromEntries(
+      providers.map((p) => [p, opts.apiUrls?.[p] ?? env?.apiUrls[p] ?? PROVIDERS[p].apiUrl]),
+    ) as Record<Provider, string>;
     this.now = opts.now ?? Date.now;
     this.fetch = opts.fetch ?? fetch;
   }
@@ -231,7 +230,7 @@ export class Pipeline {
       }
     }
     const baseUrl = settings?.api_url ?? this.apiUrls[provider];
-    return CLIENTS[provider]({ baseUrl, token, fetch: this.fetch });
+    return PROVIDERS[provider].client({ baseUrl, token, fetch: this.fetch });
   }
 
   private async recoverLeases(): Promise<void> {

@@ -2,7 +2,7 @@
 // file list), speaking the documented request and response shapes of api.github.com.
 import { effectMarker } from '../effects';
 import { suggestionsFromDiff } from '../diff';
-import { apiCall, failureOf, hostOf, type Failure } from './http';
+import { apiCall, failureOf, hostOf, permanent, type Failure } from './http';
 import {
   capDiff,
   MAX_FILES,
@@ -45,8 +45,6 @@ export function githubClient(opts: ProviderOptions): ProviderClient {
       label,
       timeoutMs: opts.timeoutMs,
     });
-
-  const permanent = (error: string): Failure => ({ ok: false, transient: false, error });
 
   async function headSha(repo: string, number: number): Promise<{ ok: true; sha: string } | Failure> {
     const got = await call('GET', `${repo}/pulls/${number}`);

@@ -1,7 +1,7 @@
 // GitLab REST write-back (MR/issue notes, labels, commit statuses; suggested diffs as a note) and MR hydration,
 // speaking GitLab's v4 API shapes.
 import { effectMarker } from '../effects';
-import { apiCall, failureOf, hostOf, type Failure } from './http';
+import { apiCall, failureOf, hostOf, permanent, type Failure } from './http';
 import {
   capDiff,
   MAX_FILES,
@@ -40,7 +40,6 @@ export function gitlabClient(opts: ProviderOptions): ProviderClient {
       label,
       timeoutMs: opts.timeoutMs,
     });
-  const permanent = (error: string): Failure => ({ ok: false, transient: false, error });
 
   function paths(target: DueEffect['target']): { project: string; item?: string } | undefined {
     if (target.project_id === undefined) return undefined;

@@ -10,6 +10,18 @@ export interface ApiResponse {
 }
 
 export type Failure = { ok: false; transient: boolean; error: string; retryAfterMs?: number };
+
+/** A failure no retry can fix. */
+export function permanent(error: string): Failure {
+  return { ok: false, transient: false, error };
+}
+
+/** Text cut to a provider's limit, saying how much was left out. */
+export function shorten(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const note = `\n[shortened: ${text.length - max} more characters]`;
+  return text.slice(0, max - note.length) + note;
+}
 export type Called = { ok: true; res: ApiResponse } | Failure;
 
 export interface CallOptions {

@@ -1,7 +1,7 @@
 // Slack write-back: a worker's comment is posted as a reply in the thread of the message that made the task
 // (chat.postMessage with a bot token), speaking the Web API's documented shapes: JSON in, {ok, error} out, HTTP 200
 // even for most errors, 429 with Retry-After when rate limited.
-import { apiCall, failureOf, hostOf, type Failure } from './http';
+import { apiCall, failureOf, hostOf, permanent, shorten, type Failure } from './http';
 import type { DueEffect, Outcome, ProviderClient, ProviderOptions } from './types';
 
 export const SLACK_API_URL = 'https://slack.com/api';
@@ -26,16 +26,9 @@ const HINTS: Record<string, string> = {
   is_archived: ' The channel is archived.',
 };
 
-export function shorten(text: string, max: number): string {
-  if (text.length <= max) return text;
-  const note = `\n[shortened: ${text.length - max} more characters]`;
-  return text.slice(0, max - note.length) + note;
-}
-
 export function slackClient(opts: ProviderOptions): ProviderClient {
   const base = opts.baseUrl.replace(/\/+$/, '');
   const label = `Slack API at ${hostOf(base)}`;
-  const permanent = (error: string): Failure => ({ ok: false, transient: false, error });
 
   const call = (method: 'GET' | 'POST', api: string, body?: unknown) =>
     apiCall(opts.fetch, `${base}/${api}`, {

@@ -1,8 +1,7 @@
 // Telegram write-back: a worker's comment is sent to the chat the update came from, as a reply to its message
 // (sendMessage with the bot token in the path), speaking the Bot API's documented shapes: {ok, result} or
 // {ok: false, error_code, description, parameters: {retry_after}}.
-import { apiCall, hostOf, type Failure } from './http';
-import { shorten } from './slack';
+import { apiCall, hostOf, permanent, shorten } from './http';
 import type { DueEffect, Outcome, ProviderClient, ProviderOptions } from './types';
 
 export const TELEGRAM_API_URL = 'https://api.telegram.org';
@@ -13,7 +12,6 @@ export const TELEGRAM_MAX_TEXT = 4096;
 export function telegramClient(opts: ProviderOptions): ProviderClient {
   const base = opts.baseUrl.replace(/\/+$/, '');
   const label = `Telegram Bot API at ${hostOf(base)}`;
-  const permanent = (error: string): Failure => ({ ok: false, transient: false, error });
 
   async function perform(effect: DueEffect): Promise<Outcome> {
     if (effect.kind !== 'comment') return permanent(`Telegram takes a reply only, not ${effect.kind}.`);
