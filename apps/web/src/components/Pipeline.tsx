@@ -12,6 +12,7 @@ import { projectHref, useNow } from '../lib/hooks';
 import { useActivityListener } from '../lib/live';
 import {
   SOURCES,
+  WRITE_BACK_SOURCES,
   pipelineKeys,
   stagesOf,
   usd,
@@ -505,7 +506,7 @@ function Webhooks({ project }: { project: string }) {
             <li key={h.source} className="hook" data-source={h.source}>
               <strong>{h.source}</strong>
               <StatePill state={h.has_secret ? 'done' : 'failed'} label={h.has_secret ? 'secret set' : 'no secret'} />
-              {['github', 'gitlab', 'slack', 'telegram'].includes(h.source) && (
+              {WRITE_BACK_SOURCES.includes(h.source) && (
                 <StatePill
                   state={h.has_token ? 'done' : 'skipped'}
                   label={h.has_token ? 'write-back token set' : 'no write-back token'}

@@ -125,6 +125,8 @@ export interface SecretSet extends WebhookSource {
 }
 
 export const SOURCES = ['github', 'gitlab', 'slack', 'telegram', 'generic', 'standard'] as const;
+/** The sources a result can be written back to, with a token set by mc_set_source_token. */
+export const WRITE_BACK_SOURCES: readonly string[] = ['github', 'gitlab', 'slack', 'telegram'];
 export const EVENTS_PAGE = 50;
 
 export const pipelineKeys = {
