@@ -25,8 +25,11 @@ export interface HubOptions {
   log?: (line: string) => void;
   /** Webhook pipeline settings (master key, loop interval, API URLs); default from the environment. */
   pipeline?: PipelineOptions;
-  /** How often the hub prunes what projects keep for a limited time (mc_retention); default every 10 minutes. */
-  pruneIntervalMs?: number;
+  /**
+   * How often the hub prunes what projects keep for a limited time (mc_retention); default every 10 minutes, and once
+   * soon after start. null: never (another hub on the same database does it).
+   */
+  pruneIntervalMs?: number | null;
 }
 
 export interface Hub {
@@ -89,7 +92,7 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
     });
   }, PRESENCE_REFRESH_MS);
   presence.unref();
-  const pruner = startPruner(opts.db, opts.pruneIntervalMs ?? PRUNE_MS, log);
+  const pruner = opts.pruneIntervalMs === null ? null : startPruner(opts.db, opts.pruneIntervalMs ?? PRUNE_MS, log);
   pipeline.start();
 
   return {
@@ -106,7 +109,7 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
     },
     async close() {
       clearInterval(presence);
-      await pruner.stop();
+      await pruner?.stop();
       await pipeline.stop();
       shutdown.abort();
       feeds.closeAll();

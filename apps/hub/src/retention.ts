@@ -6,6 +6,7 @@ import { hubCall } from './http/errors';
 /** Rows of each kind one batch deletes at most; a turn runs batches until one finds less to do. */
 const BATCH = 2_000;
 const MAX_BATCHES = 50;
+const FIRST_TURN_MS = 1_000;
 
 export interface Pruner {
   stop(): Promise<void>;
@@ -20,18 +21,23 @@ export function startPruner(db: Db, intervalMs: number, log: (line: string) => v
       if (r.activity < BATCH && r.messages < BATCH) return;
     }
   };
-  const timer = setInterval(() => {
+  const tick = () => {
     if (running || stopped) return;
     running = turn()
       .catch((err: unknown) => log(`hub: pruning failed: ${err instanceof Error ? err.message : String(err)}`))
       .finally(() => {
         running = null;
       });
-  }, intervalMs);
+  };
+  // A first turn soon after start, so that a hub restarted more often than the interval still prunes.
+  const first = setTimeout(tick, Math.min(intervalMs, FIRST_TURN_MS));
+  const timer = setInterval(tick, intervalMs);
+  first.unref();
   timer.unref();
   return {
     async stop() {
       stopped = true;
+      clearTimeout(first);
       clearInterval(timer);
       await running;
     },

@@ -3,7 +3,7 @@ import { createMeshClient, signup, type MeshClient } from '@meshcode/client';
 import type { Db } from '@meshcode/db';
 import { resetState } from '@meshcode/db/testing';
 import { afterAll, beforeAll, beforeEach } from 'vitest';
-import { createHub, type Hub } from '../hub';
+import { createHub, type Hub, type HubOptions } from '../hub';
 
 export interface HubFixture {
   url: string;
@@ -11,9 +11,10 @@ export interface HubFixture {
   close(): Promise<void>;
 }
 
-export async function startTestHub(db: Db): Promise<HubFixture> {
+export async function startTestHub(db: Db, opts: Omit<HubOptions, 'db' | 'log'> = {}): Promise<HubFixture> {
   const lines: string[] = [];
   const hub = await createHub({
+    ...opts,
     db,
     log: (l) => {
       lines.push(l);
@@ -36,10 +37,10 @@ export async function startTestHub(db: Db): Promise<HubFixture> {
  * A hub for the enclosing suite over its database, emptied before each test. The fixture is filled in before the first
  * test runs (and closed after the last), so it can be named at the top of the suite.
  */
-export function useTestHub(getDb: () => Db): HubFixture {
+export function useTestHub(getDb: () => Db, opts: Omit<HubOptions, 'db' | 'log'> = {}): HubFixture {
   const fixture = {} as HubFixture;
   beforeAll(async () => {
-    Object.assign(fixture, await startTestHub(getDb()));
+    Object.assign(fixture, await startTestHub(getDb(), opts));
   });
   afterAll(async () => {
     await fixture.close();
