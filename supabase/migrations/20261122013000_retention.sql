@@ -10,7 +10,6 @@ set search_path = ''
 as $$
 declare
   v_mw uuid := mesh.resolve_meshwork(p_meshwork);
-  v_days int;
 begin
   if p_days is null then
     perform mesh.require_role(v_mw, 'guest');
@@ -29,9 +28,8 @@ begin
            else pg_catalog.format('chat and activity are kept for %s days', p_days) end,
       pg_catalog.jsonb_build_object('retention_days', nullif(p_days, 0)));
   end if;
-  select (m.settings ->> 'retention_days')::int into v_days from mesh.meshworks m where m.id = v_mw;
-  return pg_catalog.jsonb_build_object('meshwork', (select m.name from mesh.meshworks m where m.id = v_mw),
-    'retention_days', v_days);
+  return (select pg_catalog.jsonb_build_object('meshwork', m.name, 'retention_days', (m.settings ->> 'retention_days')::int)
+            from mesh.meshworks m where m.id = v_mw);
 end
 $$;
 comment on function public.mc_retention(text, int) is 'Read (any member, agent or guest key) or set (owner: p_days 1-3650, or 0 to keep everything) how long the project''s chat and activity are kept.';
