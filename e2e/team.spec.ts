@@ -260,16 +260,16 @@ test('spectator: an anonymous viewer watches live with credentials masked, until
 test('the owner sets how long history is kept, and a change made from the CLI shows live', async () => {
   await page.goto(view('team'));
   const state = page.getByTestId('retention-state');
-  await expect(state).toHaveText('Chat and activity are kept forever.');
-  await page.getByLabel('Keep chat and activity for').selectOption({ label: '30 days' });
+  await expect(state).toHaveText('Chat, activity, finished tasks and events are kept forever.');
+  await page.getByLabel('Keep history for').selectOption({ label: '30 days' });
   await expect(state).toContainText('kept for 30 days');
   expect(await owner.client.retention(PROJECT)).toEqual({ meshwork: PROJECT, retention_days: 30 });
   // Set elsewhere (the CLI's `meshcode retention studio 45`): the view follows without a reload.
   await owner.client.retention(PROJECT, 45);
   await expect(state).toContainText('kept for 45 days');
-  await expect(page.getByLabel('Keep chat and activity for')).toHaveValue('45');
-  await page.getByLabel('Keep chat and activity for').selectOption({ label: 'Forever' });
-  await expect(state).toHaveText('Chat and activity are kept forever.');
+  await expect(page.getByLabel('Keep history for')).toHaveValue('45');
+  await page.getByLabel('Keep history for').selectOption({ label: 'Forever' });
+  await expect(state).toHaveText('Chat, activity, finished tasks and events are kept forever.');
   expect(await owner.client.retention(PROJECT)).toEqual({ meshwork: PROJECT, retention_days: null });
 });
 

@@ -1,5 +1,6 @@
 // Retention: the hub prunes, in the background and in small batches, what projects keep for a limited time
-// (mesh.prune: activity, and messages every recipient has acknowledged). One hub at a time does it.
+// (mesh.prune: activity, messages every recipient has acknowledged, finished tasks and settled pipeline events). One
+// hub at a time does it.
 import type { Db } from '@meshcode/db';
 import { hubCall } from './http/errors';
 
@@ -17,8 +18,9 @@ export function startPruner(db: Db, intervalMs: number, log: (line: string) => v
   let stopped = false;
   const turn = async () => {
     for (let i = 0; i < MAX_BATCHES && !stopped; i++) {
-      const r = await hubCall<{ activity: number; messages: number }>(db, 'select mesh.prune($1) as r', [BATCH]);
-      if (r.activity < BATCH && r.messages < BATCH) return;
+      const r = await hubCall<Record<string, number | boolean>>(db, 'select mesh.prune($1) as r', [BATCH]);
+      // Another batch only while some kind filled this one.
+      if (!Object.values(r).some((n) => typeof n === 'number' && n >= BATCH)) return;
     }
   };
   const tick = () => {

@@ -298,7 +298,7 @@ export class MeshClient {
   ack(meshwork: string, agent: string | undefined, seq: number) {
     return this.rpc('mc_ack', { p_meshwork: meshwork, p_agent: agent, p_seq: seq }, z.object({ cursor: z.number() }));
   }
-  /** How long the project's chat and activity are kept: read it, or (owner) set days, or 0 to keep everything. */
+  /** How long the project's history (chat, activity, finished tasks, events) is kept: read it, or (owner) set days, or 0 to keep everything. */
   retention(meshwork: string, days?: number) {
     return this.rpc(
       'mc_retention',

@@ -63,7 +63,7 @@ const MATRIX: Record<string, Entry> = {
   mc_ack: { expect: PROJECT_RPC },
   mc_wait_reply: { expect: keyed(404, 403, 'ok', 'ok'), args: { p_agent: 'commander' } },
   mc_history: { expect: PROJECT_RPC },
-  // Setting how long chat and activity are kept is the owner's (reading it is any member's: retention.test.ts).
+  // Setting how long history is kept is the owner's (reading it is any member's: retention.test.ts).
   mc_retention: { expect: OWNER_ONLY, args: { p_days: 30 } },
   // Tasks
   mc_task_create: { expect: PROJECT_RPC },

@@ -1,7 +1,7 @@
 'use client';
 // Who may work in a project and who may watch it: members (remove), invites to one agent slot (create, revoke,
 // their state and who redeemed them), the public read-only spectator link (turn on, replace, turn off) and how long
-// the project's chat and activity are kept.
+// the project's history is kept.
 import { useQueryClient } from '@tanstack/react-query';
 import { useEffect, useRef, useState } from 'react';
 import { rpc } from '../lib/api';
@@ -474,7 +474,7 @@ function Spectator({ project }: { project: string }) {
 
 const RETENTION_CHOICES = [0, 7, 30, 90, 365] as const;
 
-/** How long chat and activity are kept: shown to every member, set by the owner. */
+/** How long the project's history is kept: shown to every member, set by the owner. */
 function History({ project, canManage }: { project: string; canManage: boolean }) {
   const qc = useQueryClient();
   const retention = useRetention(project);
@@ -505,12 +505,12 @@ function History({ project, canManage }: { project: string; canManage: boolean }
         <>
           <p className="small" data-testid="retention-state">
             {days === null
-              ? 'Chat and activity are kept forever.'
-              : `Chat and activity are kept for ${days} days; older ones are pruned, but never a message an agent has not read.`}
+              ? 'Chat, activity, finished tasks and events are kept forever.'
+              : `Chat, activity, finished tasks and events are kept for ${days} days; older ones are pruned, but never a message an agent has not read, open work or a write-back still to be made.`}
           </p>
           {canManage ? (
             <div className="inline-form">
-              <label htmlFor="retention-days">Keep chat and activity for</label>
+              <label htmlFor="retention-days">Keep history for</label>
               <select
                 id="retention-days"
                 value={days ?? 0}

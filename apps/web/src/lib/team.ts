@@ -62,7 +62,7 @@ export interface Retention {
   retention_days: number | null;
 }
 
-/** How long the project's chat and activity are kept (any member may read it; the owner sets it). */
+/** How long the project's history is kept (any member may read it; the owner sets it). */
 export function useRetention(project: string) {
   return useQuery({
     queryKey: teamKeys.retention(project),

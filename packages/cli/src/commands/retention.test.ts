@@ -1,4 +1,4 @@
-// `meshcode retention`: shows and sets how long a project's chat and activity are kept.
+// `meshcode retention`: shows and sets how long a project's history is kept.
 import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from 'vitest';
 import { createMeshClient, signup } from '@meshcode/client';
 import { EXIT } from '../errors';
@@ -29,11 +29,11 @@ afterEach(async () => {
 it('shows the retention, sets it in days or back to forever, and refuses anything else', async () => {
   const shown = await runCli(['retention', 'kept'], env);
   expect(shown.code, shown.stderr).toBe(0);
-  expect(shown.stdout).toContain("'kept' keeps its chat and activity forever.");
+  expect(shown.stdout).toContain("'kept' keeps its history forever.");
 
   const set = await runCli(['retention', 'kept', '90'], env);
   expect(set.code, set.stderr).toBe(0);
-  expect(set.stdout).toContain("'kept' keeps its chat and activity for 90 days");
+  expect(set.stdout).toContain("'kept' keeps its history (chat, activity, finished tasks, events) for 90 days");
   expect(await owner.retention('kept')).toEqual({ meshwork: 'kept', retention_days: 90 });
   expect(JSON.parse((await runCli(['retention', 'kept', '--json'], env)).stdout)).toEqual({
     meshwork: 'kept',

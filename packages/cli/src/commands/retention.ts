@@ -1,5 +1,6 @@
-// `meshcode retention <project> [days|forever]`: how long the project's chat and activity are kept; setting it is
-// the owner's. The hub prunes what is older in the background, never a message an agent has not read.
+// `meshcode retention <project> [days|forever]`: how long the project's history (chat, activity, finished tasks and
+// pipeline events) is kept; setting it is the owner's. The hub prunes what is older in the background, never a message
+// an agent has not read, open work or a write-back still to be made.
 import type { Command } from 'commander';
 import { action, type Io } from '../common';
 import { CliError, EXIT } from '../errors';
@@ -21,7 +22,7 @@ function parseDays(value: string | undefined): number | undefined {
 export function register(program: Command, io: Io): void {
   program
     .command('retention')
-    .description("show or set how long a project's chat and activity are kept (owner sets; default forever)")
+    .description("show or set how long a project's history is kept: chat, activity, finished tasks, events (owner sets; default forever)")
     .argument('<project>', 'your project')
     .argument('[days]', 'days to keep (1-3650), or forever')
     .action(
@@ -36,9 +37,10 @@ export function register(program: Command, io: Io): void {
         }
         ctx.out(
           r.retention_days === null
-            ? `'${project}' keeps its chat and activity forever.`
-            : `'${project}' keeps its chat and activity for ${r.retention_days} days; the hub prunes what is older, ` +
-                'but never a message an agent has not read.',
+            ? `'${project}' keeps its history forever.`
+            : `'${project}' keeps its history (chat, activity, finished tasks, events) for ${r.retention_days} days; ` +
+                'the hub prunes what is older, but never a message an agent has not read, open work or a write-back ' +
+                'still to be made.',
         );
       }),
     );
