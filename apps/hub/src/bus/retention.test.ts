@@ -10,8 +10,7 @@ describeBackends('retention', (getDb) => {
   // This suite's own hub prunes nothing by itself: the tests prune by hand, or start hubs that do.
   const hub = useTestHub(getDb, { pruneIntervalMs: null });
   const prune = async (limit = 1000) =>
-    (await getDb().query<{ r: Record<string, number> }>('select mesh.prune($1) as r', [limit])).rows[0]!
-      .r;
+    (await getDb().query<{ r: Record<string, number> }>('select mesh.prune($1) as r', [limit])).rows[0]!.r;
   /** Move everything a project has written so far back in time, as if written `days` ago. */
   const age = async (project: string, days: number) => {
     for (const table of ['messages', 'activity']) {
@@ -92,7 +91,7 @@ describeBackends('retention', (getDb) => {
     const owner = await newMesh(hub.url, 'proj', ['a']);
     const forever = await newMesh(hub.url, 'keep', ['a']);
     const db = getDb();
-    const sql = async <T,>(text: string, params: unknown[] = []) => (await db.query<T>(text, params)).rows;
+    const sql = async <T>(text: string, params: unknown[] = []) => (await db.query<T>(text, params)).rows;
     const task = async (o: typeof owner, project: string, title: string, status: string) => {
       const t = await o.client.createTask(project, { title });
       await sql(`update mesh.tasks set status = $2 where id = $1`, [t.id, status]);
@@ -187,9 +186,9 @@ describeBackends('retention', (getDb) => {
     // The pruned task's run and write-back went with it; its cost stays in the ledger.
     expect(await sql(`select 1 from mesh.runs where task_id = any ($1)`, [[done, writtenTask]])).toEqual([]);
     expect(await sql(`select 1 from mesh.effects where task_id = $1`, [writtenTask])).toEqual([]);
-    expect(await sql(`select task_id, cost_usd::text as cost from mesh.cost_ledger where meshwork_id = $1`, [mw])).toEqual(
-      [{ task_id: null, cost: '0.250000' }],
-    );
+    expect(
+      await sql(`select task_id, cost_usd::text as cost from mesh.cost_ledger where meshwork_id = $1`, [mw]),
+    ).toEqual([{ task_id: null, cost: '0.250000' }]);
     // Once its write-back is made, the last finished task goes, and then its event.
     await sql(`update mesh.effects set state = 'done' where task_id = $1`, [pendingTask]);
     await sql(`update mesh.runs set stage = 'written' where task_id = $1`, [pendingTask]);

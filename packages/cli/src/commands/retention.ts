@@ -22,7 +22,9 @@ function parseDays(value: string | undefined): number | undefined {
 export function register(program: Command, io: Io): void {
   program
     .command('retention')
-    .description("show or set how long a project's history is kept: chat, activity, finished tasks, events (owner sets; default forever)")
+    .description(
+      "show or set how long a project's history is kept: chat, activity, finished tasks, events (owner sets; default forever)",
+    )
     .argument('<project>', 'your project')
     .argument('[days]', 'days to keep (1-3650), or forever')
     .action(
