@@ -2,7 +2,7 @@
 // stay told apart, and a name given to a new agent does not take over the old one's messages.
 import { createInvite, createMeshClient, link, redeemInvite, spectate, watchSnapshot } from '@meshcode/client';
 import { describeBackends } from '@meshcode/db/testing';
-import { beforeEach, expect, it } from 'vitest';
+import { beforeEach, expect, it, vi } from 'vitest';
 import { newMesh, useTestHub, type TestAccount } from '../testing/hub-fixture';
 
 const shown = (ms: { from: string; to?: string | null; body: string }[]) =>
@@ -79,16 +79,37 @@ describeBackends('removing an agent', (getDb) => {
     const asGuest = createMeshClient({ hubUrl: hub.url, apiKey: guest.key });
     await asA.send({ meshwork: 'proj', to: 'b', body: 'before' });
     const held = asGuest.wait({ meshwork: 'proj', afterSeq: 1, timeoutSeconds: 20 });
+    // Held, not still reading: a wait that reads while the agent goes is answered "the agent was removed" (404).
+    await vi.waitFor(() => expect(hub.hub.waiters.size).toBe(1));
+    // Each refusal names the removed agent and what to do, not a generic "invalid or revoked".
+    const removed = (name: string) => ({
+      status: 401,
+      message: `the agent '${name}' this key was for was removed from its project`,
+      hint: 'ask the project owner for a new key or invite to a current agent',
+    });
     await owner.client.removeAgent('proj', 'b');
-    await expect(held).rejects.toMatchObject({ status: 401 });
+    await expect(held).rejects.toMatchObject(removed('b'));
     await owner.client.removeAgent('proj', 'a');
-    for (const c of [asA, asGuest]) {
-      await expect(c.status('proj')).rejects.toMatchObject({ status: 401 });
-      await expect(c.send({ meshwork: 'proj', to: 'c', body: 'after' })).rejects.toMatchObject({ status: 401 });
+    for (const [c, name] of [
+      [asA, 'a'],
+      [asGuest, 'b'],
+    ] as const) {
+      await expect(c.status('proj')).rejects.toMatchObject(removed(name));
+      await expect(c.send({ meshwork: 'proj', to: 'c', body: 'after' })).rejects.toMatchObject(removed(name));
     }
     // A new agent under the old name is not reachable with the old key; the owner's key is untouched.
     await owner.client.addAgent('proj', 'a');
-    await expect(asA.wait({ meshwork: 'proj', timeoutSeconds: 0 })).rejects.toMatchObject({ status: 401 });
+    await expect(asA.wait({ meshwork: 'proj', timeoutSeconds: 0 })).rejects.toMatchObject(removed('a'));
+    // A key revoked for another reason keeps the generic answer.
+    const other = await owner.client.rpc<{ key: string; id: string }>('mc_create_key', {
+      p_meshwork: 'proj',
+      p_agent: 'c',
+    });
+    await owner.client.rpc('mc_revoke_key', { p_key_id: other.id });
+    await expect(createMeshClient({ hubUrl: hub.url, apiKey: other.key }).status('proj')).rejects.toMatchObject({
+      status: 401,
+      message: 'API key is invalid or has been revoked',
+    });
     expect((await owner.client.status('proj')).agents.map((x) => x.name)).toEqual(['a', 'c']);
   });
 
