@@ -128,5 +128,10 @@ describeBackends('removing an agent', (getDb) => {
     expect(
       snap.activity.flatMap((r) => (r.message ? [`${r.message.from} -> ${r.message.to}: ${r.message.body}`] : [])),
     ).toEqual(['beta/back -> a: hello', 'b -> beta/back: hi back']);
+    // And so does its chat: what was sent in and what was sent out, as the watched project names them.
+    expect(snap.messages.map((m) => `${m.from} -> ${m.to}: ${m.body}`)).toEqual([
+      'beta/back -> a: hello',
+      'b -> beta/back: hi back',
+    ]);
   });
 });
