@@ -291,3 +291,19 @@ test('the Team view and the join page have named controls and fit at 1280 px and
   await shot(p, 'join-phone');
   await anon.close();
 });
+
+test('the owner deletes a project by typing its name, and lands on the project list without it', async () => {
+  await owner.client.createMeshwork('throwaway');
+  await owner.client.addAgent('throwaway', 'helper');
+  await page.goto(`${hub.url}/project?name=throwaway&view=team`);
+  const remove = page.getByRole('button', { name: 'Delete project' });
+  await expect(remove).toBeDisabled();
+  await page.getByLabel('Type throwaway to confirm').fill('throwawa');
+  await expect(remove).toBeDisabled();
+  await page.getByLabel('Type throwaway to confirm').fill('throwaway');
+  await remove.click();
+  await expect(page).toHaveURL(/\/projects$/);
+  await expect(page.getByRole('link', { name: /throwaway/ })).toHaveCount(0);
+  await expect(page.getByRole('link', { name: new RegExp(PROJECT) })).toBeVisible();
+  expect((await owner.client.listMeshworks()).map((m) => m.name)).toEqual([PROJECT]);
+});

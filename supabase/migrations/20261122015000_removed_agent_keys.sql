@@ -1,6 +1,7 @@
--- A key that was revoked because its agent was removed says so. It used to get the generic "API key is invalid or has
--- been revoked", with a hint to log in again, which cannot help: the slot is gone. Only the revoked path changes; a
--- valid key's check reads exactly what it read before.
+-- A key that was revoked because its agent was removed, or its project deleted (mc_delete_meshwork, in a later
+-- migration), says so. It used to get the generic "API key is invalid or has been revoked", with a hint to log in
+-- again, which cannot help: the slot is gone. Only the revoked path changes; a valid key's check reads exactly what
+-- it read before.
 -- A held wait whose key ended meanwhile is answered with the key check's own error (removed agent, expired key,
 -- removed member), as the next request with that key is, instead of one fixed sentence for every cause.
 
@@ -18,6 +19,10 @@ begin
     return null;
   end if;
   if k.revoked_at is not null then
+    -- A project's deletion (mc_delete_meshwork) revokes the keys scoped to it.
+    if k.meshwork_id is not null and not exists (select 1 from mesh.meshworks w where w.id = k.meshwork_id) then
+      perform mesh.fail(401, 'the project this key was for was deleted', 'ask its owner for a key to a current project');
+    end if;
     -- mesh.on_agent_removed revokes the keys bound to the agent and keeps its name; the key keeps the agent's id.
     select r.name into v_removed from mesh.removed_agents r where r.id = k.agent_id and r.meshwork_id = k.meshwork_id;
     if v_removed is not null then
@@ -40,7 +45,7 @@ begin
     'scope', k.kind, 'meshwork_id', k.meshwork_id, 'agent_id', k.agent_id);
 end
 $$;
-comment on function mesh.key_claims(text) is 'PostgREST-style claims for an API key hash; null if unknown, 401 if revoked (saying so when its agent was removed), expired or its member was removed.';
+comment on function mesh.key_claims(text) is 'PostgREST-style claims for an API key hash; null if unknown, 401 if revoked (saying so when its agent was removed or its project deleted), expired or its member was removed.';
 revoke all on function mesh.key_claims(text) from public;
 
 create or replace function mesh.wait_batch(p_items jsonb)

@@ -16,6 +16,7 @@ import * as members from './commands/members';
 import * as projects from './commands/projects';
 import * as read from './commands/read';
 import * as retention from './commands/retention';
+import * as deleteProject from './commands/delete-project';
 import * as revokeInvite from './commands/revoke-invite';
 import * as revokeMember from './commands/revoke-member';
 import * as run from './commands/run';
@@ -54,6 +55,7 @@ const COMMANDS = [
   revokeMember,
   spectate,
   retention,
+  deleteProject,
   send,
   read,
 ];

@@ -306,6 +306,17 @@ export class MeshClient {
       z.object({ meshwork: z.string(), retention_days: z.number().nullable() }),
     );
   }
+  /**
+   * Delete a project and everything in it (owner's account key only). `confirm` must be the project's name; keys
+   * scoped to it are revoked. Cannot be undone.
+   */
+  deleteMeshwork(meshwork: string, confirm: string) {
+    return this.rpc(
+      'mc_delete_meshwork',
+      { p_meshwork: meshwork, p_confirm: confirm },
+      z.object({ deleted: z.literal(true), meshwork: z.string(), agents: z.number(), keys_revoked: z.number() }),
+    );
+  }
   history(meshwork: string, opts: { before?: string; limit?: number; threadId?: string; agent?: string } = {}) {
     return this.rpc(
       'mc_history',

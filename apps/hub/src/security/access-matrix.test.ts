@@ -65,6 +65,8 @@ const MATRIX: Record<string, Entry> = {
   mc_history: { expect: PROJECT_RPC },
   // Setting how long history is kept is the owner's (reading it is any member's: retention.test.ts).
   mc_retention: { expect: OWNER_ONLY, args: { p_days: 30 } },
+  // Deleting the project: the owner's account key, with the project's name as confirmation.
+  mc_delete_meshwork: { expect: OWNER_ONLY, args: { p_confirm: 'alpha' }, fresh: true },
   // Tasks
   mc_task_create: { expect: PROJECT_RPC },
   mc_task_list: { expect: PROJECT_RPC },

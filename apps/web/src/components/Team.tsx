@@ -1,14 +1,15 @@
 'use client';
 // Who may work in a project and who may watch it: members (remove), invites to one agent slot (create, revoke,
-// their state and who redeemed them), the public read-only spectator link (turn on, replace, turn off) and how long
-// the project's history is kept.
+// their state and who redeemed them), the public read-only spectator link (turn on, replace, turn off), how long
+// the project's history is kept, and deleting the project (its owner, typing its name).
 import { useQueryClient } from '@tanstack/react-query';
+import { useRouter } from 'next/navigation';
 import { useEffect, useRef, useState } from 'react';
 import { rpc } from '../lib/api';
 import { ago, dateTime } from '../lib/format';
 import { useNow } from '../lib/hooks';
 import { useActivityListener } from '../lib/live';
-import { useProjects } from '../lib/queries';
+import { keys, useProjects } from '../lib/queries';
 import {
   TEAM_KINDS,
   teamKeys,
@@ -534,6 +535,57 @@ function History({ project, canManage }: { project: string; canManage: boolean }
   );
 }
 
+/** Deleting the project: its owner types its name, and everything in it goes. */
+function DeleteProject({ project }: { project: string }) {
+  const qc = useQueryClient();
+  const router = useRouter();
+  const [typed, setTyped] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const confirmed = typed.trim().toLowerCase() === project;
+
+  const remove = (e: React.FormEvent) => {
+    e.preventDefault();
+    if (!confirmed) return;
+    setBusy(true);
+    setError(null);
+    rpc('mc_delete_meshwork', { p_meshwork: project, p_confirm: typed.trim() })
+      .then(async () => {
+        await qc.invalidateQueries({ queryKey: keys.projects });
+        router.push('/projects');
+      })
+      .catch((err: unknown) => {
+        setError(err);
+        setBusy(false);
+      });
+  };
+
+  return (
+    <section className="card team-panel danger-panel" aria-labelledby="delete-title">
+      <h3 id="delete-title">Delete project</h3>
+      <p className="small">
+        Deletes {project} with its agents, messages, tasks, memory, invites, workers and events, for good. Keys made for
+        it stop working at once. Messages its agents sent to linked projects stay there.
+      </p>
+      <form className="inline-form" onSubmit={remove}>
+        <label htmlFor="delete-confirm">Type {project} to confirm</label>
+        <input
+          id="delete-confirm"
+          value={typed}
+          autoComplete="off"
+          spellCheck={false}
+          disabled={busy}
+          onChange={(e) => setTyped(e.target.value)}
+        />
+        <button type="submit" className="btn btn-small btn-danger" disabled={busy || !confirmed}>
+          {busy ? 'Deleting…' : 'Delete project'}
+        </button>
+      </form>
+      <InlineError error={error} />
+    </section>
+  );
+}
+
 export function TeamView({ project, board }: { project: string; board: StatusBoard }) {
   const qc = useQueryClient();
   const projects = useProjects();
@@ -585,6 +637,7 @@ export function TeamView({ project, board }: { project: string; board: StatusBoa
                 <p className="small muted">Only the project owner can invite people to this project.</p>
               </section>
             )}
+            {owner ? <DeleteProject project={project} /> : null}
           </div>
         </div>
       )}
