@@ -76,21 +76,17 @@ begin
         'code', 'PT401', 'message', v_message, 'hint', nullif(v_hint, '')));
     end;
   end loop;
-  select pg_catalog.jsonb_agg(t.x order by t.ord) filter (where t.x ->> 'key_hash' = any (v_good)),
-         pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('ok', t.x ->> 'key_hash' = any (v_good), 'key_hash', t.x ->> 'key_hash')
-           order by t.ord)
-    into v_valid, v_out
-    from pg_catalog.jsonb_array_elements(p_items) with ordinality as t(x, ord);
+  select pg_catalog.jsonb_agg(t.x order by t.ord) into v_valid
+    from pg_catalog.jsonb_array_elements(p_items) with ordinality as t(x, ord) where t.x ->> 'key_hash' = any (v_good);
   v_read := case when v_valid is null then '[]'::jsonb else mesh.inbox_read_many(v_valid) end;
-  -- Merge back in input order: the n-th good item takes the n-th read result.
+  -- In input order: the n-th good item takes the n-th read result; the others their key's error.
   select pg_catalog.jsonb_agg(
-           case when o.ok then v_read -> (o.n - 1)
-                else pg_catalog.jsonb_build_object('error', v_errors -> o.key_hash)
-           end order by o.ord)
+           case when o.good then v_read -> (o.n - 1) else pg_catalog.jsonb_build_object('error', v_errors -> o.key_hash) end
+           order by o.ord)
     into v_out
-    from (select e.ord, (e.x ->> 'ok')::boolean as ok, e.x ->> 'key_hash' as key_hash,
-                 (pg_catalog.count(*) filter (where (e.x ->> 'ok')::boolean) over (order by e.ord))::int as n
-            from pg_catalog.jsonb_array_elements(coalesce(v_out, '[]'::jsonb)) with ordinality as e(x, ord)) o;
+    from (select t.ord, t.x ->> 'key_hash' as key_hash, t.x ->> 'key_hash' = any (v_good) as good,
+                 (pg_catalog.count(*) filter (where t.x ->> 'key_hash' = any (v_good)) over (order by t.ord))::int as n
+            from pg_catalog.jsonb_array_elements(p_items) with ordinality as t(x, ord)) o;
   return pg_catalog.jsonb_build_object('results', coalesce(v_out, '[]'::jsonb),
     'changed', nullif(pg_catalog.current_setting('mesh.changed', true), ''));
 end

@@ -51,17 +51,15 @@ begin
     perform mesh.fail(400, pg_catalog.format('to delete project ''%s'', confirm with its name', v_name),
       pg_catalog.format('pass p_confirm: ''%s''; deleting a project cannot be undone', v_name));
   end if;
-  -- The senders of messages that live on in linked projects keep their names there.
+  -- The senders of messages that live on in linked projects keep their names there: a current agent gets a row, and
+  -- one removed before (its row would go with the project) is moved out of it.
   insert into mesh.removed_agents (id, meshwork_id, name, project)
-  select distinct on (a.id) a.id, null, a.name, v_name
+  select distinct on (m.from_agent_id) m.from_agent_id, null, coalesce(a.name, r.name), v_name
     from mesh.sent_across s join mesh.messages m on m.id = s.message_id
-    join mesh.agents a on a.id = m.from_agent_id and a.meshwork_id = v_mw
-   where s.meshwork_id = v_mw
-  on conflict (id) do nothing;
-  update mesh.removed_agents r set meshwork_id = null, project = v_name
-   where r.meshwork_id = v_mw
-     and exists (select 1 from mesh.sent_across s join mesh.messages m on m.id = s.message_id
-                  where s.meshwork_id = v_mw and m.from_agent_id = r.id);
+    left join mesh.agents a on a.id = m.from_agent_id
+    left join mesh.removed_agents r on r.id = m.from_agent_id
+   where s.meshwork_id = v_mw and coalesce(a.name, r.name) is not null
+  on conflict (id) do update set meshwork_id = null, project = excluded.project;
   select pg_catalog.count(*)::int into v_agents from mesh.agents a where a.meshwork_id = v_mw;
   -- Keys scoped to the project (agents', guests') end now: their held waits are re-checked and refused.
   with revoked as (

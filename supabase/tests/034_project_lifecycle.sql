@@ -1,7 +1,7 @@
 -- A project's end of life: deleting it (confirmed by name; everything goes; keys scoped to it say why they stopped;
 -- what its agents sent to a linked project keeps their names) and retention of finished tasks and settled events.
 begin;
-select plan(13);
+select plan(14);
 
 select ok(not has_function_privilege('anon', 'public.mc_delete_meshwork(text, text)', 'execute'), 'anon may not delete projects');
 select ok(not has_function_privilege('authenticated', 'mesh.prune(integer)', 'execute'), 'pruning is the hub''s alone');
@@ -15,18 +15,25 @@ select pg_temp.as_key((select dee from t_keys), 'mc_create_meshwork', '{"p_name"
 reset role;
 select pg_temp.as_key((select dee from t_keys), 'mc_add_agent', '{"p_meshwork":"gone","p_name":"a"}');
 reset role;
+select pg_temp.as_key((select dee from t_keys), 'mc_add_agent', '{"p_meshwork":"gone","p_name":"b"}');
+reset role;
 select pg_temp.as_key((select fay from t_keys), 'mc_create_meshwork', '{"p_name":"stays"}');
 reset role;
 select pg_temp.as_key((select fay from t_keys), 'mc_add_agent', '{"p_meshwork":"stays","p_name":"x"}');
 reset role;
 create temporary table t_ids as
 select (select id from mesh.meshworks where name = 'gone') as gone, (select id from mesh.meshworks where name = 'stays') as stays,
-       (select id from mesh.agents where name = 'a') as a;
+       (select id from mesh.agents where name = 'a') as a, (select id from mesh.agents where name = 'b') as b;
 select pg_temp.as_key((select dee from t_keys), 'mc_link', jsonb_build_object('p_meshwork', 'gone', 'p_target', (select stays from t_ids)));
 reset role;
 select pg_temp.as_key((select fay from t_keys), 'mc_link', '{"p_meshwork":"stays","p_target":"gone"}');
 reset role;
 select pg_temp.as_key((select dee from t_keys), 'mc_send', '{"p_meshwork":"gone","p_from":"a","p_to":"stays/x","p_body":"across"}');
+reset role;
+-- b sends across too, and is removed before its project is deleted.
+select pg_temp.as_key((select dee from t_keys), 'mc_send', '{"p_meshwork":"gone","p_from":"b","p_to":"stays/x","p_body":"from b"}');
+reset role;
+select pg_temp.as_key((select dee from t_keys), 'mc_remove_agent', '{"p_meshwork":"gone","p_name":"b"}');
 reset role;
 create temporary table t_agent_key as
 select pg_temp.as_key((select dee from t_keys), 'mc_create_key', '{"p_meshwork":"gone","p_agent":"a"}') ->> 'key' as k;
@@ -48,9 +55,11 @@ select is((select count(*)::int from mesh.agents where meshwork_id = (select gon
 select is((select count(*)::int from mesh.links), 0, 'and both sides of its link');
 select throws_ok($$select mesh.key_claims(mesh.sha256_hex((select k from t_agent_key)))$$,
   'PT401', 'the project this key was for was deleted', 'a key made for it says why it stopped');
-select is((select body from mesh.messages where meshwork_id = (select stays from t_ids)), 'across',
-  'what its agent sent to the linked project stays there');
+select is((select array_agg(body order by body) from mesh.messages where meshwork_id = (select stays from t_ids)),
+  array['across', 'from b'], 'what its agents sent to the linked project stays there');
 select is(mesh.agent_label((select a from t_ids), (select stays from t_ids)), 'gone/a', 'under the name it was sent with');
+select is(mesh.agent_label((select b from t_ids), (select stays from t_ids)), 'gone/b',
+  'an agent removed before its project was deleted keeps its name too');
 
 -- Retention: a finished task goes with its run; an open one, and a finished one whose write-back is pending, stay.
 update mesh.meshworks set settings = settings || '{"retention_days": 1}' where id = (select stays from t_ids);
