@@ -1,44 +1,5 @@
 // @meshcode/worker: worker definitions, prompt templates, secrets, redaction, drivers and the retry policy.
-export {
-  DRIVERS,
-  SOURCES,
-  STATUS_STATES,
-  formatIssue,
-  parseWorkerFile,
-  parseWorkerYaml,
-  workerSchema,
-  type DriverKind,
-  type EventRule,
-  type FilterMatcher,
-  type ParseWorkerResult,
-  type ScheduleEntry,
-  type SourceName,
-  type WorkerDefinition,
-  type WorkerFileIssue,
-  type WorkerLimits,
-  type WorkerPolicy,
-} from './definition';
-export { loadWorkerEnv, type WorkerEnv } from './env';
-export { filterMatches, matchingRules, onMatches, ruleMatches, type IncomingEvent } from './rules';
-export { parseTemplate, renderPrompt, type ParsedTemplate, type RenderOptions, type RenderResult } from './template';
-export {
-  SECRETS_FILE,
-  loadSecrets,
-  secretsPath,
-  writeSecret,
-  type LoadSecretsResult,
-  type SecretLookup,
-  type Secrets,
-} from './secrets';
-export { looksLikeCredential, redact, redactDeep } from './redact';
-export { parseWorkerOutput, workerResultSchema, type WorkerResult } from './result';
-export {
-  DEFAULT_RETRY_POLICY,
-  backoffDelay,
-  decideRetry,
-  type Failure,
-  type RetryDecision,
-  type RetryPolicy,
-} from './retry';
+// The hub imports @meshcode/worker/core instead, which leaves out the drivers and the runtime.
+export * from './core';
 export * from './drivers/index';
 export * from './runtime/index';

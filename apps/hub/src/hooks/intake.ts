@@ -2,7 +2,7 @@
 // url_verification, parse, match every rule of every worker, and record the event with its tasks in ONE transaction
 // (the unique delivery id is the dedup). The worker is woken through the bus after the commit; a worker idling in a
 // waiting claim held by this hub gets its task claimed in that same transaction and handed to the held call.
-import { redact } from '@meshcode/worker';
+import { redact } from '@meshcode/worker/core';
 import type { NormalizedEvent } from '../pipeline/normalize';
 import { normalizeEvent, parsePayload, templateContext } from '../pipeline/normalize';
 import { matchWorkers, type WorkerRow } from '../pipeline/match';

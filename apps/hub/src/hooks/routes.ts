@@ -3,7 +3,7 @@
 // normalised, and a worker's report wakes the pipeline at once.
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { parseDefinition, redactDeep, workerSpec } from '@meshcode/worker';
+import { parseDefinition, redactDeep, workerSpec } from '@meshcode/worker/core';
 import { keyHashFromHeaders } from '../auth';
 import { HttpError, httpError } from '../http/errors';
 import type { ServerDeps } from '../http/server';

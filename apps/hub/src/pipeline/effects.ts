@@ -1,6 +1,6 @@
 // A policy-filtered result -> the write-backs it asks for, each with a unique effect key (task id + kind): the key
 // is inserted before the API is called, so one result is written back at most once.
-import type { WorkerResult } from '@meshcode/worker';
+import type { WorkerResult } from '@meshcode/worker/core';
 import type { Decision } from './policy';
 import type { Provider, Subject } from './normalize';
 

@@ -1,7 +1,13 @@
 // Event -> EVERY matching rule of every worker of the meshwork -> one task spec each, with its prompt rendered
 // (user-controlled values escaped by the template engine) or held for PR diff/file hydration.
 import { LRUCache } from 'lru-cache';
-import { matchingRules, parseDefinition, parseTemplate, renderPrompt, type WorkerDefinition } from '@meshcode/worker';
+import {
+  matchingRules,
+  parseDefinition,
+  parseTemplate,
+  renderPrompt,
+  type WorkerDefinition,
+} from '@meshcode/worker/core';
 import type { NormalizedEvent, RepoProvider } from './normalize';
 
 export interface WorkerRow {

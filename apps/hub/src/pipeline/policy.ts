@@ -1,6 +1,6 @@
 // The only governance checkpoint: what a worker's result may write back (comment length, label allow/block lists,
 // status states, commit size, metadata). Pure: result + policy in, filtered result + a decision record out.
-import { STATUS_STATES, type WorkerPolicy, type WorkerResult } from '@meshcode/worker';
+import { STATUS_STATES, type WorkerPolicy, type WorkerResult } from '@meshcode/worker/core';
 
 export interface ActionDecision {
   allowed: boolean;

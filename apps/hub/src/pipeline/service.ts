@@ -14,7 +14,7 @@ import {
   renderPrompt,
   workerResultSchema,
   type WorkerResult,
-} from '@meshcode/worker';
+} from '@meshcode/worker/core';
 import { planEffects } from './effects';
 import { loadPipelineEnv } from './env';
 import { MasterKeys } from './master-key';

@@ -1,4 +1,3 @@
-// The worker runtime: claim, run, report; plus the definition spec the hub stores.
+// The worker runtime: claim, run, report (the definition spec the hub stores is in ../core).
 export { ClaimResult, runWorker, unfence, WorkerRuntimeError, type WorkerRuntimeOptions } from './runtime';
 export { localDriver } from './driver';
-export { parseDefinition, rawDefinition, workerSpec, type ParseDefinitionResult, type WorkerSpec } from './spec';

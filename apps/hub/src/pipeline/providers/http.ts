@@ -1,6 +1,6 @@
 // One HTTP call to a provider API with a timeout, and the classification every write-back shares: 408/425/429/5xx,
 // rate limits and network errors are transient (retry with backoff); other 4xx are permanent.
-import { redact } from '@meshcode/worker';
+import { redact } from '@meshcode/worker/core';
 
 export interface ApiResponse {
   status: number;
