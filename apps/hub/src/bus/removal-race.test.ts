@@ -1,0 +1,113 @@
+// A send that races with the removal of its recipient: the send resolved the agent, the removal committed before the
+// send took the agent's counter. A direct message then gets a 404 that names the agent, and nothing of it is written;
+// a broadcast goes to the agents still there. Alone or in a batch, the answer is the same.
+import { expect, it } from 'vitest';
+import { describeBackends } from '@meshcode/db/testing';
+import { hashKey } from '../auth';
+import { newMesh, until, useTestHub } from '../testing/hub-fixture';
+
+describeBackends('a send racing its recipient’s removal', (getDb) => {
+  const hub = useTestHub(getDb);
+
+  async function send(key: string, args: Record<string, unknown>) {
+    const res = await fetch(`${hub.url}/rest/v1/rpc/mc_send`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ p_meshwork: 'p', ...args }),
+    });
+    return { status: res.status, body: (await res.json()) as { recipients?: number; message?: string; hint?: string } };
+  }
+
+  const stored = async (body: string) =>
+    Number(
+      (
+        await getDb().query<{ n: string | number }>(
+          `select (select count(*) from mesh.messages where body = $1) + (select count(*) from mesh.activity
+             where kind = 'message' and summary like '%' || $1) as n`,
+          [body],
+        )
+      ).rows[0]!.n,
+    );
+
+  /**
+   * Removes agent `name` in a transaction of its own, runs `during` once that removal is made but not committed, waits
+   * until the send `during` started is blocked by it, then commits the removal and returns what `during` gave.
+   */
+  async function racingRemoval<T>(name: string, during: () => Promise<T>): Promise<T> {
+    let removed!: () => void;
+    let commit!: () => void;
+    const made = new Promise<void>((r) => (removed = r));
+    const go = new Promise<void>((r) => (commit = r));
+    const removal = getDb().transaction(async (tx) => {
+      await tx.query(`delete from mesh.agents where name = $1`, [name]);
+      removed();
+      await go;
+    });
+    await made;
+    const started = during();
+    await until(
+      async () =>
+        Number(
+          (
+            await getDb().query<{ n: number | string }>(
+              `select count(*) as n from pg_stat_activity where wait_event_type = 'Lock' and datname = current_database()`,
+            )
+          ).rows[0]!.n,
+        ) === 1,
+      'the send waiting on the removal',
+    );
+    commit();
+    await removal;
+    return started;
+  }
+
+  // PGlite has one session: a removal cannot be in flight while a send runs there, so the race cannot happen.
+  it('a direct message gets a 404 naming the agent, and nothing of it is written', async (ctx) => {
+    if (getDb().kind !== 'postgres') return ctx.skip();
+    const owner = await newMesh(hub.url, 'p', ['a', 'b']);
+    const answer = await racingRemoval('b', () => send(owner.key, { p_from: 'a', p_to: 'b', p_body: 'lost in the race' }));
+    expect(answer.status).toBe(404);
+    expect(answer.body.message).toBe("the agent 'b' was removed from the project while the message was being sent");
+    expect(answer.body.hint).toMatch(/nothing was sent/);
+    expect(await stored('lost in the race')).toBe(0);
+  });
+
+  it('a broadcast goes to the agents still there', async (ctx) => {
+    if (getDb().kind !== 'postgres') return ctx.skip();
+    // One other agent: the single-row path. Two: the set-based one.
+    const pair = await newMesh(hub.url, 'p', ['a', 'b']);
+    const alone = await racingRemoval('b', () => send(pair.key, { p_from: 'a', p_to: '*', p_body: 'to nobody left' }));
+    expect(alone).toMatchObject({ status: 200, body: { recipients: 0 } });
+    expect(await stored('to nobody left')).toBe(2);
+    await pair.client.deleteMeshwork('p', 'p');
+
+    const trio = await newMesh(hub.url, 'p', ['a', 'b', 'c']);
+    const both = await racingRemoval('b', () => send(trio.key, { p_from: 'a', p_to: '*', p_body: 'to c only' }));
+    expect(both).toMatchObject({ status: 200, body: { recipients: 1 } });
+    const inbox = await trio.client.wait({ meshwork: 'p', agent: 'c', timeoutSeconds: 0 });
+    expect(inbox.messages.map((m) => [m.seq, m.body])).toEqual([[1, 'to c only']]);
+  });
+
+  it('a batch holding a direct message to it fails whole, with the same 404', async (ctx) => {
+    if (getDb().kind !== 'postgres') return ctx.skip();
+    const owner = await newMesh(hub.url, 'p', ['a', 'b', 'c']);
+    const batch = JSON.stringify([
+      [hashKey(owner.key), { p_meshwork: 'p', p_from: 'a', p_to: 'c', p_body: 'batched to c' }],
+      [hashKey(owner.key), { p_meshwork: 'p', p_from: 'a', p_to: 'b', p_body: 'batched to b' }],
+    ]);
+    const outcome = await racingRemoval('b', () =>
+      getDb()
+        .query('select mesh.send_many($1::jsonb) as r', [batch])
+        .then(
+          () => null,
+          (err: unknown) => err,
+        ),
+    );
+    expect(outcome).toMatchObject({
+      code: 'PT404',
+      message: "the agent 'b' was removed from the project while the message was being sent",
+    });
+    expect(await stored('batched to c')).toBe(0);
+    expect(await stored('batched to b')).toBe(0);
+  });
+});
