@@ -65,7 +65,9 @@ describeBackends('a send racing its recipient’s removal', (getDb) => {
   it('a direct message gets a 404 naming the agent, and nothing of it is written', async (ctx) => {
     if (getDb().kind !== 'postgres') return ctx.skip();
     const owner = await newMesh(hub.url, 'p', ['a', 'b']);
-    const answer = await racingRemoval('b', () => send(owner.key, { p_from: 'a', p_to: 'b', p_body: 'lost in the race' }));
+    const answer = await racingRemoval('b', () =>
+      send(owner.key, { p_from: 'a', p_to: 'b', p_body: 'lost in the race' }),
+    );
     expect(answer.status).toBe(404);
     expect(answer.body.message).toBe("the agent 'b' was removed from the project while the message was being sent");
     expect(answer.body.hint).toMatch(/nothing was sent/);
