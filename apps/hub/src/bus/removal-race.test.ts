@@ -61,9 +61,10 @@ describeBackends('a send racing its recipient’s removal', (getDb) => {
     return started;
   }
 
-  // PGlite has one session: a removal cannot be in flight while a send runs there, so the race cannot happen.
+  const ONE_SESSION = 'PGlite has one session: a removal cannot be in flight while a send runs there';
+
   it('a direct message gets a 404 naming the agent, and nothing of it is written', async (ctx) => {
-    if (getDb().kind !== 'postgres') return ctx.skip();
+    ctx.skip(getDb().kind !== 'postgres', ONE_SESSION);
     const owner = await newMesh(hub.url, 'p', ['a', 'b']);
     const answer = await racingRemoval('b', () =>
       send(owner.key, { p_from: 'a', p_to: 'b', p_body: 'lost in the race' }),
@@ -75,7 +76,7 @@ describeBackends('a send racing its recipient’s removal', (getDb) => {
   });
 
   it('a broadcast goes to the agents still there', async (ctx) => {
-    if (getDb().kind !== 'postgres') return ctx.skip();
+    ctx.skip(getDb().kind !== 'postgres', ONE_SESSION);
     // One other agent: the single-row path. Two: the set-based one.
     const pair = await newMesh(hub.url, 'p', ['a', 'b']);
     const alone = await racingRemoval('b', () => send(pair.key, { p_from: 'a', p_to: '*', p_body: 'to nobody left' }));
@@ -91,7 +92,7 @@ describeBackends('a send racing its recipient’s removal', (getDb) => {
   });
 
   it('a batch holding a direct message to it fails whole, with the same 404', async (ctx) => {
-    if (getDb().kind !== 'postgres') return ctx.skip();
+    ctx.skip(getDb().kind !== 'postgres', ONE_SESSION);
     const owner = await newMesh(hub.url, 'p', ['a', 'b', 'c']);
     const batch = JSON.stringify([
       [hashKey(owner.key), { p_meshwork: 'p', p_from: 'a', p_to: 'c', p_body: 'batched to c' }],
