@@ -1,55 +1,33 @@
 // board: the status board once (in-process) and live with --watch (the real binary following the SSE feed).
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createMeshClient, signup, type MeshClient } from '@meshcode/client';
-import {
-  cutOffKeychain,
-  makeSandbox,
-  runCli,
-  spawnCli,
-  uniqueEmail,
-  type CliProcess,
-  type Sandbox,
-} from '../testing/cli';
-import { useTestHub } from '../testing/hub';
+import { afterEach, describe, expect, it } from 'vitest';
+import { runCli, spawnCli, type CliProcess } from '../testing/cli';
+import { useOwnerSandbox, useTestHub } from '../testing/hub';
 
 const hub = useTestHub();
-let restoreBus: () => void;
-let sb: Sandbox;
-let owner: MeshClient;
-let env: Record<string, string>;
-let watcher: CliProcess | undefined;
-
-beforeAll(() => {
-  restoreBus = cutOffKeychain();
-});
-afterAll(() => restoreBus());
-beforeEach(async () => {
-  sb = await makeSandbox(hub.url());
-  const key = (await signup(hub.url(), uniqueEmail('owner'), 'Owner')).key;
-  owner = createMeshClient({ hubUrl: hub.url(), apiKey: key });
-  env = { ...sb.env, MESHCODE_API_KEY: key };
+const sandbox = useOwnerSandbox(hub, async (owner) => {
   await owner.createMeshwork('acme');
   await owner.addAgent('acme', 'commander');
   await owner.addAgent('acme', 'backend');
 });
+let watcher: CliProcess | undefined;
+
 afterEach(async () => {
   if (watcher && watcher.child.exitCode === null) {
     watcher.child.kill('SIGKILL');
     await watcher.exited;
   }
   watcher = undefined;
-  await sb.cleanup();
 });
 
 describe('board', () => {
   it('shows agents with status, current task and unread count', async () => {
-    await owner.connect('acme', 'backend', 's1');
-    const task = await owner.createTask('acme', { title: 'ship the login page', assignee: 'backend' });
-    await owner.updateTask('acme', task.id, { progress: 40, agent: 'backend' });
-    await owner.heartbeat('acme', 'backend', { session: 's1', status: 'working', detail: 'writing tests' });
-    await owner.send({ meshwork: 'acme', from: 'backend', to: 'commander', body: 'hi' });
+    await sandbox.owner.connect('acme', 'backend', 's1');
+    const task = await sandbox.owner.createTask('acme', { title: 'ship the login page', assignee: 'backend' });
+    await sandbox.owner.updateTask('acme', task.id, { progress: 40, agent: 'backend' });
+    await sandbox.owner.heartbeat('acme', 'backend', { session: 's1', status: 'working', detail: 'writing tests' });
+    await sandbox.owner.send({ meshwork: 'acme', from: 'backend', to: 'commander', body: 'hi' });
 
-    const res = await runCli(['board', 'acme'], env);
+    const res = await runCli(['board', 'acme'], sandbox.env);
     expect(res.code, res.stderr).toBe(0);
     const lines = res.stdout.trimEnd().split('\n');
     expect(lines[0]).toBe('Project acme: 2 agents, 1 online');
@@ -57,7 +35,7 @@ describe('board', () => {
     expect(lines[3]).toMatch(/^backend\s+working\s+ship the login page \(40%\)\s+1\s+\d+s ago\s+writing tests$/);
     expect(lines[4]).toMatch(/^commander\s+offline\s+-\s+1\s+never$/);
 
-    const json = await runCli(['board', 'acme', '--json'], env);
+    const json = await runCli(['board', 'acme', '--json'], sandbox.env);
     const board = JSON.parse(json.stdout) as { meshwork: string; agents: { name: string; unread: number }[] };
     expect(board.agents.map((a) => [a.name, a.unread])).toEqual([
       ['backend', 1],
@@ -66,7 +44,7 @@ describe('board', () => {
   });
 
   it('--watch follows the live feed and stops cleanly on Ctrl-C', async () => {
-    watcher = spawnCli(['board', 'acme', '--watch', '--json'], env);
+    watcher = spawnCli(['board', 'acme', '--watch', '--json'], sandbox.env);
     await watcher.waitFor('"meshwork":"acme"');
     const boards = () =>
       watcher!
@@ -76,7 +54,7 @@ describe('board', () => {
         .map((l) => JSON.parse(l) as { agents: { name: string; status: string }[] });
     expect(boards()[0]?.agents.map((a) => a.status)).toEqual(['offline', 'offline']);
 
-    await owner.connect('acme', 'commander', 'window-1');
+    await sandbox.owner.connect('acme', 'commander', 'window-1');
     await watcher.waitFor(/"name":"commander"[^}]*"status":"online"/);
     expect(
       boards()
@@ -90,9 +68,9 @@ describe('board', () => {
   });
 
   it('--watch without --json redraws the human board', async () => {
-    watcher = spawnCli(['board', 'acme', '--watch'], env);
+    watcher = spawnCli(['board', 'acme', '--watch'], sandbox.env);
     await watcher.waitFor('(watching live, Ctrl-C to stop)');
-    await owner.connect('acme', 'backend', 'window-2');
+    await sandbox.owner.connect('acme', 'backend', 'window-2');
     await watcher.waitFor(/backend\s+online/);
     await watcher.waitFor('Recent activity:');
     watcher.child.kill('SIGINT');

@@ -1,10 +1,9 @@
 // `meshcode run <agent> --daemon --exec "<command>"` as a real child process against a real hub.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createMeshClient, signup, type MeshClient } from '@meshcode/client';
-import { cutOffKeychain, makeSandbox, spawnCli, uniqueEmail, type CliProcess, type Sandbox } from '../testing/cli';
-import { useTestHub } from '../testing/hub';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { spawnCli, type CliProcess } from '../testing/cli';
+import { useOwnerSandbox, useTestHub } from '../testing/hub';
 
 const fixtures = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../test-fixtures/daemon');
 const node = process.execPath;
@@ -12,25 +11,13 @@ const ECHO = `${node} ${path.join(fixtures, 'echo.mjs')}`;
 const FAIL = `${node} ${path.join(fixtures, 'fail.mjs')}`;
 
 const hub = useTestHub();
-let restoreBus: () => void;
-let sb: Sandbox;
-let owner: MeshClient;
-let env: Record<string, string>;
-const running: CliProcess[] = [];
-
-beforeAll(() => {
-  restoreBus = cutOffKeychain();
-});
-afterAll(() => restoreBus());
-beforeEach(async () => {
-  sb = await makeSandbox(hub.url());
-  const key = (await signup(hub.url(), uniqueEmail('owner'), 'Owner')).key;
-  owner = createMeshClient({ hubUrl: hub.url(), apiKey: key });
-  env = { ...sb.env, MESHCODE_API_KEY: key };
+const sandbox = useOwnerSandbox(hub, async (owner) => {
   await owner.createMeshwork('acme');
   await owner.addAgent('acme', 'commander');
   await owner.addAgent('acme', 'worker');
 });
+const running: CliProcess[] = [];
+
 afterEach(async () => {
   for (const p of running.splice(0)) {
     if (p.child.exitCode === null && p.child.signalCode === null) {
@@ -38,11 +25,10 @@ afterEach(async () => {
       await p.exited;
     }
   }
-  await sb.cleanup();
 });
 
 function daemon(exec: string, ...extra: string[]): CliProcess {
-  const p = spawnCli(['run', 'worker', '--daemon', '--exec', exec, ...extra], env);
+  const p = spawnCli(['run', 'worker', '--daemon', '--exec', exec, ...extra], sandbox.env);
   running.push(p);
   return p;
 }
@@ -54,8 +40,8 @@ async function stop(p: CliProcess) {
 
 /** Waits for the next messages in commander's inbox (as the owner acting as commander). */
 async function commanderInbox(): Promise<{ kind: string; from: string; body: string; reply_to?: string }[]> {
-  const res = await owner.wait({ meshwork: 'acme', agent: 'commander', timeoutSeconds: 30 });
-  if (res.messages.length > 0) await owner.ack('acme', 'commander', res.messages.at(-1)?.seq ?? 0);
+  const res = await sandbox.owner.wait({ meshwork: 'acme', agent: 'commander', timeoutSeconds: 30 });
+  if (res.messages.length > 0) await sandbox.owner.ack('acme', 'commander', res.messages.at(-1)?.seq ?? 0);
   return res.messages;
 }
 
@@ -63,9 +49,9 @@ describe('run --daemon', () => {
   it('answers asks and messages with the command’s stdout, finishes tasks, and disconnects on Ctrl-C', async () => {
     const d = daemon(ECHO);
     await d.waitFor("agent 'worker' in project 'acme' is online as a daemon");
-    expect((await owner.status('acme')).agents.find((a) => a.name === 'worker')?.status).not.toBe('offline');
+    expect((await sandbox.owner.status('acme')).agents.find((a) => a.name === 'worker')?.status).not.toBe('offline');
 
-    const ask = await owner.send({
+    const ask = await sandbox.owner.send({
       meshwork: 'acme',
       from: 'commander',
       to: 'worker',
@@ -73,7 +59,7 @@ describe('run --daemon', () => {
       kind: 'ask',
       deadlineSeconds: 60,
     });
-    const reply = await owner.waitReply({
+    const reply = await sandbox.owner.waitReply({
       meshwork: 'acme',
       agent: 'commander',
       messageId: ask.id,
@@ -82,7 +68,7 @@ describe('run --daemon', () => {
     expect(reply.reply?.body).toBe('worker got ask from commander: status?');
     expect(reply.reply?.from).toBe('worker');
 
-    const msg = await owner.send({ meshwork: 'acme', from: 'commander', to: 'worker', body: 'build the API' });
+    const msg = await sandbox.owner.send({ meshwork: 'acme', from: 'commander', to: 'worker', body: 'build the API' });
     await vi.waitFor(
       async () => {
         const inbox = await commanderInbox();
@@ -96,10 +82,10 @@ describe('run --daemon', () => {
       { timeout: 30_000, interval: 10 },
     );
 
-    const task = await owner.createTask('acme', { title: 'write the docs', assignee: 'worker' });
+    const task = await sandbox.owner.createTask('acme', { title: 'write the docs', assignee: 'worker' });
     await vi.waitFor(
       async () => {
-        const [t] = await owner.listTasks('acme');
+        const [t] = await sandbox.owner.listTasks('acme');
         expect(t?.id).toBe(task.id);
         expect(t?.status).toBe('done');
         expect(t?.result).toContain('worker got system from overseer: task assigned: write the docs');
@@ -110,17 +96,17 @@ describe('run --daemon', () => {
     const end = await stop(d);
     expect(end.code, end.stderr).toBe(0);
     expect(end.stderr).toContain("agent 'worker' disconnected");
-    expect((await owner.status('acme')).agents.find((a) => a.name === 'worker')).toMatchObject({
+    expect((await sandbox.owner.status('acme')).agents.find((a) => a.name === 'worker')).toMatchObject({
       status: 'offline',
       unread: 0,
     });
   });
 
   it('runs a failed batch again and answers once the command succeeds', async () => {
-    const marker = path.join(sb.root, 'failed-once');
+    const marker = path.join(sandbox.root, 'failed-once');
     const d = daemon(`${ECHO} ${marker}`);
     await d.waitFor('online as a daemon');
-    const msg = await owner.send({ meshwork: 'acme', from: 'commander', to: 'worker', body: 'try me' });
+    const msg = await sandbox.owner.send({ meshwork: 'acme', from: 'commander', to: 'worker', body: 'try me' });
     await d.waitFor('the command exited with code 3: not ready yet');
     await d.waitFor('(attempt 2)');
     await vi.waitFor(
@@ -139,12 +125,12 @@ describe('run --daemon', () => {
   it('pauses after repeated failures and loses nothing: the next daemon gets the same message', async () => {
     const failing = daemon(FAIL, '--max-errors', '2', '--pause', '60');
     await failing.waitFor('online as a daemon');
-    const msg = await owner.send({ meshwork: 'acme', from: 'commander', to: 'worker', body: 'do not drop me' });
+    const msg = await sandbox.owner.send({ meshwork: 'acme', from: 'commander', to: 'worker', body: 'do not drop me' });
     await failing.waitFor('the command exited with code 1: boom: the model is down');
     await failing.waitFor('paused for 60 s after 2 consecutive failures; the batch stays unacknowledged');
     const end = await stop(failing);
     expect(end.code, end.stderr).toBe(0);
-    expect((await owner.status('acme')).agents.find((a) => a.name === 'worker')?.unread).toBe(1);
+    expect((await sandbox.owner.status('acme')).agents.find((a) => a.name === 'worker')?.unread).toBe(1);
 
     const healthy = daemon(ECHO);
     await vi.waitFor(
@@ -163,7 +149,7 @@ describe('run --daemon', () => {
   it('kills a command that runs past --timeout and counts it as a failure', async () => {
     const d = daemon('sleep 30', '--timeout', '1');
     await d.waitFor('online as a daemon');
-    await owner.send({ meshwork: 'acme', from: 'commander', to: 'worker', body: 'slow' });
+    await sandbox.owner.send({ meshwork: 'acme', from: 'commander', to: 'worker', body: 'slow' });
     await d.waitFor('the command timed out after 1 s');
     expect((await stop(d)).code).toBe(0);
   });

@@ -31,6 +31,8 @@ export interface OwnerSandbox {
   env: Record<string, string>;
   /** The owner's SDK client, for setting up and checking what the CLI did. */
   owner: MeshClient;
+  /** The sandbox's directory (its home and workspaces are inside). */
+  root: string;
 }
 
 /**
@@ -54,6 +56,7 @@ export function useOwnerSandbox(
     state.owner = createMeshClient({ hubUrl: hub.url(), apiKey: key });
     await prepare(state.owner);
     state.env = { ...sb.env, MESHCODE_API_KEY: key };
+    state.root = sb.root;
   });
   afterEach(async () => {
     await sb?.cleanup();
