@@ -4,7 +4,7 @@
 import { expect, it } from 'vitest';
 import { describeBackends } from '@meshcode/db/testing';
 import { hashKey } from '../auth';
-import { newMesh, until, useTestHub } from '../testing/hub-fixture';
+import { newMesh, untilLockWaits, useTestHub } from '../testing/hub-fixture';
 
 describeBackends('a send racing its recipient’s removal', (getDb) => {
   const hub = useTestHub(getDb);
@@ -45,17 +45,7 @@ describeBackends('a send racing its recipient’s removal', (getDb) => {
     });
     await made;
     const started = during();
-    await until(
-      async () =>
-        Number(
-          (
-            await getDb().query<{ n: number | string }>(
-              `select count(*) as n from pg_stat_activity where wait_event_type = 'Lock' and datname = current_database()`,
-            )
-          ).rows[0]!.n,
-        ) === 1,
-      'the send waiting on the removal',
-    );
+    await untilLockWaits(getDb(), 1, 'the send waiting on the removal');
     commit();
     await removal;
     return started;

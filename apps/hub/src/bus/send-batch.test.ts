@@ -3,7 +3,7 @@
 import { expect, it } from 'vitest';
 import { describeBackends } from '@meshcode/db/testing';
 import { hashKey } from '../auth';
-import { newMesh, until, useTestHub } from '../testing/hub-fixture';
+import { newMesh, until, untilLockWaits, useTestHub } from '../testing/hub-fixture';
 
 interface Answer {
   status: number;
@@ -116,18 +116,7 @@ describeBackends('sends written together', (getDb) => {
     // PGlite has one session: a lock held in one transaction there would stop every statement of the hub.
     if (getDb().kind !== 'postgres') return ctx.skip();
     const owner = await newMesh(hub.url, 'p', [...targets, ...senders]);
-    const lockWaits = (n: number) =>
-      until(
-        async () =>
-          Number(
-            (
-              await getDb().query<{ n: number | string }>(
-                `select count(*) as n from pg_stat_activity where wait_event_type = 'Lock' and datname = current_database()`,
-              )
-            ).rows[0]!.n,
-          ) === n,
-        `${n} send transactions waiting on a lock`,
-      );
+    const lockWaits = (n: number) => untilLockWaits(getDb(), n, `${n} send transactions waiting on a lock`);
     const settled = new Set<string>();
     const tracked = (label: string, p: Promise<Answer>) =>
       p.then((a) => {

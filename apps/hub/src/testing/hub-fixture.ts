@@ -60,6 +60,16 @@ export async function until(cond: () => boolean | Promise<boolean>, what = 'the 
   }
 }
 
+/** Wait until exactly `n` sessions of this PostgreSQL database wait on a lock (`what` names them in the timeout). */
+export async function untilLockWaits(db: Db, n: number, what: string): Promise<void> {
+  await until(async () => {
+    const r = await db.query<{ n: number | string }>(
+      `select count(*) as n from pg_stat_activity where wait_event_type = 'Lock' and datname = current_database()`,
+    );
+    return Number(r.rows[0]!.n) === n;
+  }, what);
+}
+
 let counter = 0;
 
 export interface TestAccount {
