@@ -10,14 +10,18 @@ returns void
 language plpgsql volatile
 as $$
 declare
-  v_name text := (select r.name from mesh.removed_agents r where r.id = p_agent);
+  v_removed record;
+  v_names text[];
 begin
-  perform mesh.fail(404, coalesce(pg_catalog.format('the agent ''%s''', v_name), 'the recipient')
+  select r.name, r.meshwork_id into v_removed from mesh.removed_agents r where r.id = p_agent;
+  select pg_catalog.array_agg(a.name order by a.name) into v_names from mesh.agents a where a.meshwork_id = v_removed.meshwork_id;
+  -- The hint names the agents left, as mesh.find_agent's 404 does.
+  perform mesh.fail(404, coalesce(pg_catalog.format('the agent ''%s''', v_removed.name), 'the recipient')
       || ' was removed from the project while the message was being sent',
-    'nothing was sent; send it to an agent of the project (mc_list_meshworks lists them)');
+    'nothing was sent; ' || coalesce('agents here: ' || mesh.name_list(v_names), 'the project has no agents left'));
 end
 $$;
-comment on function mesh.fail_recipient_removed(uuid) is 'The 404 of a direct message whose recipient was removed after the send resolved it, naming the agent.';
+comment on function mesh.fail_recipient_removed(uuid) is 'The 404 of a direct message whose recipient was removed after the send resolved it, naming the agent and the agents left.';
 revoke all on function mesh.fail_recipient_removed(uuid) from public;
 
 create or replace function mesh.post_messages(p_out mesh.outgoing[])
