@@ -213,6 +213,11 @@ async function throughput(hub: HubProcess, key: string, seconds: number, senders
   };
 }
 
+/**
+ * RSS per idle waiter is the growth from holding the first half of the waits to holding all of them, each measured
+ * after a settling pause: the hub's RSS before any wait includes what the earlier phases left for the collector (on
+ * PGlite hundreds of MiB, which can be returned while the waits open), and that would be counted against the waiters.
+ */
 async function idleWaiters(hub: HubProcess, key: string, count: number) {
   const before = rssOf(hub.child.pid!);
   const ac = new AbortController();
@@ -220,6 +225,21 @@ async function idleWaiters(hub: HubProcess, key: string, count: number) {
   const pending: Promise<unknown>[] = [];
   const failures: string[] = [];
   let early = 0;
+  const half = Math.floor(count / 2);
+  let atHalf = 0;
+  // Wait until the hub holds n, then let RSS settle.
+  const settledAt = async (n: number): Promise<number> => {
+    try {
+      await heldAtLeast(hub, n);
+    } catch (err) {
+      throw new Error(
+        `${(err as Error).message}; ${early} answered early, ${failures.length} failed, e.g. ${failures.slice(0, 3).join(' | ')}`,
+        { cause: err },
+      );
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+    return rssOf(hub.child.pid!);
+  };
   for (let i = 0; i < count; i++) {
     pending.push(
       request(`${hub.url}/rest/v1/rpc/mc_wait`, {
@@ -240,23 +260,13 @@ async function idleWaiters(hub: HubProcess, key: string, count: number) {
       ),
     );
     if (i % 500 === 499) await new Promise((r) => setTimeout(r, 50));
+    if (i === half - 1) atHalf = await settledAt(half);
   }
-  // Wait until the hub holds them all, then let RSS settle.
-  try {
-    await heldAtLeast(hub, count);
-  } catch (err) {
-    throw new Error(
-      `${(err as Error).message}; ${early} answered early, ${failures.length} failed, e.g. ${failures.slice(0, 3).join(' | ')}`,
-      { cause: err },
-    );
-  }
-  await new Promise((r) => setTimeout(r, 1000));
-  global.gc?.();
-  const after = rssOf(hub.child.pid!);
+  const after = await settledAt(count);
   ac.abort();
   await Promise.allSettled(pending);
   await heldAtMost(hub, 0);
-  return { held: count, rssBefore: before, rssAfter: after, perWaiter: (after - before) / count };
+  return { held: count, rssBefore: before, rssAfter: after, perWaiter: (after - atHalf) / (count - half) };
 }
 
 async function heldAtMost(hub: HubProcess, n: number): Promise<void> {
@@ -363,7 +373,7 @@ async function runBackend(backend: 'postgres' | 'pglite') {
     if (only.has('idle')) {
       const idle = await idleWaiters(hub, key, waiterCount);
       console.log(
-        `idle waiters held           ${idle.held}   hub RSS ${(idle.rssBefore / 2 ** 20).toFixed(0)} -> ${(idle.rssAfter / 2 ** 20).toFixed(0)} MiB   ${(idle.perWaiter / 1024).toFixed(1)} KiB per waiter`,
+        `idle waiters held           ${idle.held}   hub RSS ${(idle.rssBefore / 2 ** 20).toFixed(0)} -> ${(idle.rssAfter / 2 ** 20).toFixed(0)} MiB   ${(idle.perWaiter / 1024).toFixed(1)} KiB per waiter (growth from half to all held)`,
       );
     }
     if (only.has('broadcast')) {
