@@ -38,13 +38,13 @@ const MAX_BATCH = 64;
 const SECOND_BATCH_MIN = 8;
 
 /**
- * Sends go through mesh.send_many (mesh.send_lone for a batch of one). A send that finds no send transaction running
- * goes at once (a batch of one), and sends that arrive while one runs are queued and written together: on a busy mesh
- * that is one commit and one round trip for many messages. A second transaction runs alongside the first only when at
- * least SECOND_BATCH_MIN sends wait, so the database works on one batch while the other commits or the hub answers it,
- * and batches stay large (a second one started for a single send made batches small, and measured slower than one at
- * a time). If anything in a batch of several fails, nothing of it was written and each of its sends runs again on its
- * own through mesh.call_as, so every caller gets exactly the answer (or error) it would have got alone.
+ * Sends go through mesh.send_many. A send that finds no send transaction running goes at once (a batch of one), and
+ * sends that arrive while one runs are queued and written together: on a busy mesh that is one commit and one round
+ * trip for many messages. A second transaction runs alongside the first only when at least SECOND_BATCH_MIN sends
+ * wait, so the database works on one batch while the other commits or the hub answers it, and batches stay large
+ * (a second one started for a single send made batches small, and measured slower than one at a time). If anything in
+ * a batch of several fails, nothing of it was written and each of its sends runs again on its own through
+ * mesh.call_as, so every caller gets exactly the answer (or error) it would have got alone.
  */
 export class RpcExecutor {
   private readonly queue: QueuedSend[] = [];
@@ -82,11 +82,8 @@ export class RpcExecutor {
     let row: SendManyRow | undefined;
     try {
       const calls = JSON.stringify(batch.map((q) => [q.keyHash, q.args]));
-      // A send alone (the latency case: an agent waking a sleeping peer) goes through mesh.send_lone, which resolves a
-      // plain send in one statement and hands anything else to mesh.send_many, with the same answer.
-      const fn = batch.length === 1 ? 'send_lone' : 'send_many';
-      const res = await this.db.query<SendManyRow>(`select mesh.${fn}($1::jsonb) as r`, [calls], {
-        prepareAs: `mesh_${fn}`,
+      const res = await this.db.query<SendManyRow>('select mesh.send_many($1::jsonb) as r', [calls], {
+        prepareAs: 'mesh_send_many',
       });
       row = res.rows[0];
     } catch (err) {

@@ -1,8 +1,8 @@
-// A send alone goes through mesh.send_lone: mesh.send_plain resolves a plain send in one statement, anything else
-// takes the full path (mesh.send_many). The one statement must accept only what the full path accepts, and write and
-// answer exactly what it would. Each case below runs through both, in a transaction rolled back afterwards, and must
-// give the same answer or error and the same rows; each says whether the one statement takes it, so the cases that
-// exercise it cannot silently stop doing so.
+// mesh.send_many resolves a plain send in one statement (mesh.send_plain) and anything else through the full checks.
+// The one statement must accept only what the full checks accept, and write and answer exactly what they would. Each
+// case below runs twice, in a transaction rolled back afterwards: as it is, and with mesh.send_plain replaced (inside
+// that transaction) by one that declines every send. Both must give the same answer or error and the same rows; each
+// case says whether the one statement takes it, so the cases that exercise it cannot silently stop doing so.
 import { expect, it } from 'vitest';
 import { describeBackends } from '@meshcode/db/testing';
 import type { Db, Queryable } from '@meshcode/db';
@@ -15,7 +15,9 @@ interface Case {
   args: Record<string, unknown>;
   /** SQL run in the case's transaction before the send ($1 is the key's hash when it has a parameter). */
   setup?: string;
-  /** Whether mesh.send_plain takes the send (the one statement) rather than leaving it to the full path. */
+  /** Sends batched after this one (the same transaction, all or nothing). */
+  more?: { key: string; args: Record<string, unknown> }[];
+  /** Whether mesh.send_plain takes the (first) send rather than leaving it to the full checks. */
   plain: boolean;
 }
 
@@ -55,19 +57,24 @@ async function written(tx: Queryable, keyHash: string): Promise<unknown> {
   };
 }
 
-/** The answer with the new message's id and the clock taken out (both differ between two runs of one send). */
+/** The answer with the new messages' ids and the clock taken out (both differ between two runs of one send). */
 function normalized(answer: unknown): unknown {
-  const r = answer as { results?: { result?: { id?: string } }[] };
-  const id = r.results?.[0]?.result?.id;
+  const r = answer as { results?: { result?: { id?: string } | null }[] };
   let text = JSON.stringify(answer);
-  if (id) text = text.split(id).join('<message id>');
+  (r.results ?? []).forEach((x, i) => {
+    if (x.result?.id) text = text.split(x.result.id).join(`<message ${i} id>`);
+  });
   text = text.replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)/g, '<time>');
   return JSON.parse(text);
 }
 
-async function run(db: Db, fn: 'send_lone' | 'send_many', c: Case): Promise<Outcome> {
+/** mesh.send_plain declining every send, so that mesh.send_many takes the full checks. */
+const DECLINE_ALL = `create or replace function mesh.send_plain(p_key text, a jsonb, out o mesh.outgoing, out exp bigint)
+  language plpgsql volatile as $$ begin end $$`;
+
+async function run(db: Db, full: boolean, c: Case): Promise<Outcome> {
   const keyHash = hashKey(c.key);
-  const calls = JSON.stringify([[keyHash, c.args]]);
+  const calls = JSON.stringify([[keyHash, c.args], ...(c.more ?? []).map((m) => [hashKey(m.key), m.args])]);
   try {
     await db.transaction(async (tx) => {
       if (c.setup) await tx.query(c.setup, c.setup.includes('$1') ? [keyHash] : []);
@@ -76,8 +83,9 @@ async function run(db: Db, fn: 'send_lone' | 'send_many', c: Case): Promise<Outc
         [keyHash, JSON.stringify(c.args)],
       );
       const outcome: Outcome = { plain: plain.rows[0]!.plain };
+      if (full) await tx.query(DECLINE_ALL);
       try {
-        const res = await tx.query<{ r: unknown }>(`select mesh.${fn}($1::jsonb) as r`, [calls]);
+        const res = await tx.query<{ r: unknown }>('select mesh.send_many($1::jsonb) as r', [calls]);
         outcome.answer = normalized(res.rows[0]!.r);
       } catch (e) {
         const err = e as Outcome['error'];
@@ -217,6 +225,28 @@ describeBackends('a plain send resolved in one statement', (getDb) => {
         plain: true,
       },
       { name: 'a body at the limit', key: a.key, args: { ...base, p_body: 'x'.repeat(262144) }, plain: true },
+      {
+        name: 'in a batch with sends of other keys and the full checks',
+        key: a.key,
+        args: base,
+        more: [
+          { key: a.key, args: { ...base, p_to: '*', p_body: 'to all' } },
+          { key: b.key, args: { ...base, p_body: 'from b' } },
+          { key: agentKey, args: { p_meshwork: 'p', p_to: 'a2', p_body: 'from the agent key' } },
+          { key: a.key, args: { ...base, p_meshwork: ap, p_to: 'a2', p_body: 'by id' } },
+        ],
+        plain: true,
+      },
+      {
+        name: 'in a batch where a later send fails',
+        key: a.key,
+        args: base,
+        more: [
+          { key: b.key, args: { ...base, p_body: 'from b' } },
+          { key: a.key, args: { ...base, p_to: 'nobody' } },
+        ],
+        plain: true,
+      },
 
       // Left to the full path.
       {
@@ -335,13 +365,13 @@ describeBackends('a plain send resolved in one statement', (getDb) => {
     ];
 
     for (const c of cases) {
-      const lone = await run(db, 'send_lone', c);
-      const full = await run(db, 'send_many', c);
-      expect({ case: c.name, plain: lone.plain }).toEqual({ case: c.name, plain: c.plain });
-      expect({ case: c.name, ...lone }).toEqual({ case: c.name, ...full });
-      // What the one statement takes is sent; each accepted case wrote its message.
-      if (c.plain) expect(lone.error, c.name).toBeUndefined();
-      if (lone.answer) expect((lone.rows as { messages: unknown[] }).messages.length, c.name).toBeGreaterThan(0);
+      const asIs = await run(db, false, c);
+      const full = await run(db, true, c);
+      expect({ case: c.name, plain: asIs.plain }).toEqual({ case: c.name, plain: c.plain });
+      expect({ case: c.name, ...asIs }).toEqual({ case: c.name, ...full });
+      // A lone send the one statement takes is sent; each accepted case wrote its messages.
+      if (c.plain && !c.more) expect(asIs.error, c.name).toBeUndefined();
+      if (asIs.answer) expect((asIs.rows as { messages: unknown[] }).messages.length, c.name).toBeGreaterThan(0);
     }
   });
 });
