@@ -13,6 +13,7 @@ import { Agent, request } from 'undici';
 import pg from 'pg';
 import { startCluster } from '../packages/db/src/testing/cluster';
 import { spawnHub, type HubProcess } from '../apps/hub/src/testing/hub-process';
+import { rssOf } from './proc';
 
 const { values } = parseArgs({
   options: {
@@ -118,12 +119,6 @@ function cpuSeconds(hubPid: number): { hub: number; postgres: number; client: nu
     }
   }
   return { hub: of(String(hubPid)), postgres, client: of(String(process.pid)) };
-}
-
-function rssOf(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const m = /VmRSS:\s+(\d+) kB/.exec(status);
-  return m ? Number(m[1]) * 1024 : NaN;
 }
 
 async function addAgents(hub: HubProcess, key: string, project: string, prefix: string, agents: number): Promise<void> {

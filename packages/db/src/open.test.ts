@@ -1,6 +1,6 @@
 // Embedded PGlite on disk: data survives a restart, and two processes never open one directory.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -14,6 +14,9 @@ describe('openDb with a PGlite data directory', () => {
     const dataDir = join(root, 'home', 'pglite');
     const db = await openDb({ dataDir });
     expect(db.kind).toBe('pglite');
+    // Made in a child process and moved in: nothing of the scratch directory is left.
+    expect(existsSync(join(dataDir, 'PG_VERSION'))).toBe(true);
+    expect(existsSync(join(dataDir, '.creating'))).toBe(false);
     await db.exec('create table kept (v text); insert into kept values ($$still here$$);');
     await expect(openDb({ dataDir })).rejects.toThrow(/already open in this process/);
     await db.close();
@@ -32,5 +35,40 @@ describe('openDb with a PGlite data directory', () => {
     } finally {
       await again.close();
     }
+  });
+
+  it('makes the database again where an earlier creation was cut short', async () => {
+    // Killed while moving the new database in: part of it is there, PG_VERSION (moved last) is not.
+    const dataDir = join(root, 'interrupted');
+    mkdirSync(join(dataDir, 'base', '1'), { recursive: true });
+    writeFileSync(join(dataDir, 'base', '1', 'half'), 'x');
+    mkdirSync(join(dataDir, '.creating', 'global'), { recursive: true });
+    writeFileSync(join(dataDir, 'unrelated.txt'), 'left alone');
+    const db = await openDb({ dataDir });
+    try {
+      expect((await db.query('select 1 as one')).rows).toEqual([{ one: 1 }]);
+      expect(existsSync(join(dataDir, 'base', '1', 'half'))).toBe(false);
+      expect(existsSync(join(dataDir, '.creating'))).toBe(false);
+      expect(existsSync(join(dataDir, 'unrelated.txt'))).toBe(true);
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('says why it could not create the database, and keeps nothing of it', async () => {
+    const dataDir = join(root, 'failed');
+    const saved = process.env.NODE_OPTIONS;
+    process.env.NODE_OPTIONS = `--require ${join(root, 'no-such-preload.cjs')}`;
+    try {
+      await expect(openDb({ dataDir })).rejects.toThrow(
+        /^Could not create the embedded database in .*failed \(exit code 1\): Error: Cannot find module '.*no-such-preload\.cjs'\nNothing was kept; check that the directory is writable/,
+      );
+    } finally {
+      if (saved === undefined) delete process.env.NODE_OPTIONS;
+      else process.env.NODE_OPTIONS = saved;
+    }
+    expect(readdirSync(dataDir)).toEqual([]); // no database, no scratch directory, no lock
+    const db = await openDb({ dataDir });
+    await db.close();
   });
 });

@@ -1,5 +1,6 @@
 // openDb: a pg pool when there is a DATABASE_URL, otherwise embedded PGlite (on disk, or in memory for tests).
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { PGlite } from '@electric-sql/pglite';
 import { wrapDbErrors } from './errors';
@@ -66,6 +67,68 @@ function lockDataDir(dataDir: string): () => void {
   };
 }
 
+/** initdb writes it; PGlite takes a directory that holds it for a database, and creates one in any other. */
+const VERSION_FILE = 'PG_VERSION';
+/** Where a new database is made before it is moved into the data directory. */
+const SCRATCH = '.creating';
+
+// Run by the child: `node --input-type=module -e`, with PGlite's entry and the directory in the environment.
+const CREATE = `const { PGlite } = await import(process.env.MESHCODE_PGLITE_ENTRY);
+const db = await PGlite.create(process.env.MESHCODE_PGLITE_DIR);
+await db.close();`;
+
+/**
+ * Makes a new database in a short-lived child process, then moves it into dataDir, PG_VERSION last.
+ *
+ * Creating a database grows PGlite's WebAssembly memory to about twice what a running one needs, and a process never
+ * gets that memory back: a hub that created its own database held ~860 MiB, one whose database is created by a child
+ * ~430, as much as a later start (npm run bench:start). Made in a scratch directory and moved in with PG_VERSION last, an interrupted creation leaves no half-made
+ * database behind: the next start finds no PG_VERSION and makes it again, replacing what the interrupted move left.
+ */
+async function createDatabase(dataDir: string): Promise<void> {
+  const scratch = join(dataDir, SCRATCH);
+  rmSync(scratch, { recursive: true, force: true });
+  const stderr: Buffer[] = [];
+  const outcome = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: Error }>((done) => {
+    const child = spawn(process.execPath, ['--input-type=module', '-e', CREATE], {
+      env: {
+        ...process.env,
+        MESHCODE_PGLITE_ENTRY: import.meta.resolve('@electric-sql/pglite'),
+        MESHCODE_PGLITE_DIR: scratch,
+      },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    child.stderr.on('data', (d: Buffer) => stderr.push(d));
+    child.once('error', (error) => done({ code: null, signal: null, error }));
+    child.once('close', (code, signal) => done({ code, signal }));
+  });
+  if (outcome.error || outcome.code !== 0 || !existsSync(join(scratch, VERSION_FILE))) {
+    rmSync(scratch, { recursive: true, force: true });
+    // Node prints an uncaught error with its source line and stack around it: keep the error's own line.
+    const lines = Buffer.concat(stderr)
+      .toString('utf8')
+      .split('\n')
+      .map((line) => line.trim())
+      .filter(Boolean);
+    const said = lines.find((line) => /^[A-Za-z]*Error\b/.test(line)) ?? lines.at(-1);
+    const how = outcome.error
+      ? outcome.error.message
+      : outcome.signal
+        ? `killed by ${outcome.signal}`
+        : `exit code ${outcome.code}`;
+    throw new Error(
+      `Could not create the embedded database in ${dataDir} (${how})${said ? `: ${said}` : ''}\n` +
+        'Nothing was kept; check that the directory is writable and the disk has room, then start again.',
+    );
+  }
+  const names = readdirSync(scratch).filter((name) => name !== VERSION_FILE);
+  for (const name of [...names, VERSION_FILE]) {
+    rmSync(join(dataDir, name), { recursive: true, force: true });
+    renameSync(join(scratch, name), join(dataDir, name));
+  }
+  rmSync(scratch, { recursive: true, force: true });
+}
+
 export async function openDb(opts: OpenDbOptions = {}): Promise<Db> {
   if (opts.databaseUrl) {
     return postgresDb({
@@ -84,6 +147,7 @@ export async function openDb(opts: OpenDbOptions = {}): Promise<Db> {
   const unlock = lockDataDir(opts.dataDir);
   let lite: PGlite;
   try {
+    if (!existsSync(join(opts.dataDir, VERSION_FILE))) await createDatabase(opts.dataDir);
     lite = await wrapDbErrors(PGlite.create(opts.dataDir));
   } catch (e) {
     unlock();
