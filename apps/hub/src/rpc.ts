@@ -88,9 +88,11 @@ export class RpcExecutor {
       row = res.rows[0];
     } catch (err) {
       const status = fromDbError(err, false).status;
+      const { code, detail } = err as { code?: string; detail?: string };
       // A lone send's own error (not a shape mesh.call_as would have refused first, nor a fault that may pass) is
-      // exactly what mc_send gives it: answered without running it again.
-      if (batch.length === 1 && status < 500 && (err as { detail?: string }).detail !== 'not batchable') {
+      // exactly what mc_send gives it: answered without running it again. A foreign key that failed is a project
+      // deleted while the send was made: run again, the send finds no project and says so.
+      if (batch.length === 1 && status < 500 && detail !== 'not batchable' && code !== '23503') {
         batch[0]!.reject(err);
         return;
       }

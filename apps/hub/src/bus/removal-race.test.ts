@@ -1,6 +1,7 @@
 // A send that races with the removal of its recipient: the send resolved the agent, the removal committed before the
 // send took the agent's counter. A direct message then gets a 404 that names the agent, and nothing of it is written;
-// a broadcast goes to the agents still there. Alone or in a batch, the answer is the same.
+// a broadcast goes to the agents still there. Alone or in a batch, the answer is the same. A send racing its project's
+// deletion gets the 404 of a send to a project that is not there.
 import { expect, it } from 'vitest';
 import { describeBackends } from '@meshcode/db/testing';
 import { hashKey } from '../auth';
@@ -103,5 +104,28 @@ describeBackends('a send racing its recipient’s removal', (getDb) => {
     });
     expect(await stored('batched to c')).toBe(0);
     expect(await stored('batched to b')).toBe(0);
+  });
+
+  it('a send racing its project’s deletion gets the 404 a send to a deleted project gets', async (ctx) => {
+    ctx.skip(getDb().kind !== 'postgres', ONE_SESSION);
+    const owner = await newMesh(hub.url, 'p', ['a', 'b']);
+    let deleted!: () => void;
+    let commit!: () => void;
+    const made = new Promise<void>((r) => (deleted = r));
+    const go = new Promise<void>((r) => (commit = r));
+    const deletion = getDb().transaction(async (tx) => {
+      await tx.query(`delete from mesh.meshworks where name = 'p'`);
+      deleted();
+      await go;
+    });
+    await made;
+    const started = send(owner.key, { p_from: 'a', p_to: 'b', p_body: 'into a deleted project' });
+    await untilLockWaits(getDb(), 1, 'the send waiting on the deletion');
+    commit();
+    await deletion;
+    const answer = await started;
+    expect(answer).toEqual(await send(owner.key, { p_from: 'a', p_to: 'b', p_body: 'after the deletion' }));
+    expect(answer.status).toBe(404);
+    expect(await stored('into a deleted project')).toBe(0);
   });
 });
