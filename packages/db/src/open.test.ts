@@ -17,6 +17,8 @@ describe('openDb with a PGlite data directory', () => {
     // Made in a child process and moved in: nothing of the scratch directory is left.
     expect(existsSync(join(dataDir, 'PG_VERSION'))).toBe(true);
     expect(existsSync(join(dataDir, '.creating'))).toBe(false);
+    // The smaller buffer cache that keeps the embedded hub's memory down.
+    expect((await db.query('show shared_buffers')).rows).toEqual([{ shared_buffers: '32MB' }]);
     await db.exec('create table kept (v text); insert into kept values ($$still here$$);');
     await expect(openDb({ dataDir })).rejects.toThrow(/already open in this process/);
     await db.close();
@@ -49,6 +51,8 @@ describe('openDb with a PGlite data directory', () => {
       expect((await db.query('select 1 as one')).rows).toEqual([{ one: 1 }]);
       expect(existsSync(join(dataDir, 'base', '1', 'half'))).toBe(false);
       expect(existsSync(join(dataDir, '.creating'))).toBe(false);
+      // The smaller buffer cache that keeps the embedded hub's memory down.
+      expect((await db.query('show shared_buffers')).rows).toEqual([{ shared_buffers: '32MB' }]);
       expect(existsSync(join(dataDir, 'unrelated.txt'))).toBe(true);
     } finally {
       await db.close();

@@ -67,6 +67,16 @@ function lockDataDir(dataDir: string): () => void {
   };
 }
 
+/**
+ * PGlite's own start parameters, with a buffer cache of 32 MB instead of PostgreSQL's 128: PGlite's WebAssembly memory
+ * holds all of it from the start, and the smaller cache takes ~95 MiB off the embedded hub (~430 to ~335 MiB) with no
+ * difference measured in the bus or dashboard benchmarks (10,000 messages). Pages it does not hold are read back from
+ * the operating system's cache. PostgreSQL is the choice for a large mesh.
+ */
+function startOptions(lite: typeof PGlite): { startParams: string[] } {
+  return { startParams: [...lite.defaultStartParams, '-c', 'shared_buffers=32MB'] };
+}
+
 /** initdb writes it; PGlite takes a directory that holds it for a database, and creates one in any other. */
 const VERSION_FILE = 'PG_VERSION';
 /** Where a new database is made before it is moved into the data directory. */
@@ -141,14 +151,14 @@ export async function openDb(opts: OpenDbOptions = {}): Promise<Db> {
   if (opts.pglite) return pgliteDb(opts.pglite, false);
 
   const { PGlite } = await import('@electric-sql/pglite');
-  if (opts.dataDir === undefined) return pgliteDb(await wrapDbErrors(PGlite.create()), true);
+  if (opts.dataDir === undefined) return pgliteDb(await wrapDbErrors(PGlite.create(startOptions(PGlite))), true);
 
   mkdirSync(opts.dataDir, { recursive: true });
   const unlock = lockDataDir(opts.dataDir);
   let lite: PGlite;
   try {
     if (!existsSync(join(opts.dataDir, VERSION_FILE))) await createDatabase(opts.dataDir);
-    lite = await wrapDbErrors(PGlite.create(opts.dataDir));
+    lite = await wrapDbErrors(PGlite.create(opts.dataDir, startOptions(PGlite)));
   } catch (e) {
     unlock();
     throw e;
