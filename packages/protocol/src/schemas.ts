@@ -74,8 +74,10 @@ export type SendResult = z.infer<typeof SendResult>;
 export const WaitResult = z.object({
   agent: z.string(),
   agent_id: z.string().uuid(),
+  /** The seq this page was read after: everything up to it is acknowledged. */
   cursor: z.number(),
   messages: z.array(Message),
+  /** The newest seq in the inbox, which the page holds only when has_more is false: acknowledge by the last message's seq instead. */
   last_seq: z.number(),
   has_more: z.boolean(),
 });

@@ -176,6 +176,22 @@ describeBackends('bus delivery', (getDb) => {
     expect((await third.next({ limit: 10 })).map((m) => m.body)).toEqual(['m3', 'm4', 'm5']);
   });
 
+  it("a page's fields as the README gives them: last_seq is the inbox's newest, the last message's seq is the ack", async () => {
+    const owner = await newMesh(hub.url, 'p', ['a', 'b']);
+    for (let i = 1; i <= 5; i++) await owner.client.send({ meshwork: 'p', from: 'a', to: 'b', body: `m${i}` });
+    const page = await owner.client.wait({ meshwork: 'p', agent: 'b', limit: 2, timeoutSeconds: 0 });
+    expect(page).toMatchObject({ cursor: 0, last_seq: 5, has_more: true });
+    expect(page.messages.map((m) => [m.seq, m.body])).toEqual([
+      [1, 'm1'],
+      [2, 'm2'],
+    ]);
+    // Acknowledged by the last message handled, the next page starts right after it: nothing skipped.
+    expect(await owner.client.ack('p', 'b', page.messages.at(-1)!.seq!)).toEqual({ cursor: 2 });
+    const rest = await owner.client.wait({ meshwork: 'p', agent: 'b', timeoutSeconds: 0 });
+    expect(rest).toMatchObject({ cursor: 2, last_seq: 5, has_more: false });
+    expect(rest.messages.map((m) => m.body)).toEqual(['m3', 'm4', 'm5']);
+  });
+
   /** A scoped key's wait on project p, returned once the hub holds it asleep; its outcome is {page} or {err}. */
   async function heldGuestWait(key: string) {
     const { createMeshClient } = await import('@meshcode/client');
