@@ -91,7 +91,7 @@ export class RpcExecutor {
       const { code, detail } = err as { code?: string; detail?: string };
       // A lone send's own error (not a shape mesh.call_as would have refused first, nor a fault that may pass) is
       // exactly what mc_send gives it: answered without running it again. A foreign key that failed is a project
-      // deleted while the send was made: run again, the send finds no project and says so.
+      // deleted while the send was made: it runs again below, like any call (see single).
       if (batch.length === 1 && status < 500 && detail !== 'not batchable' && code !== '23503') {
         batch[0]!.reject(err);
         return;
@@ -114,12 +114,24 @@ export class RpcExecutor {
     this.log(`hub: unexpected error: ${fn} failed with ${e.code ?? '?'} ${e.message ?? String(err)}`);
   }
 
+  /**
+   * One call through mesh.call_as. The functions check that what they write refers to exists; a foreign key that
+   * still fails means it was deleted (a project, an agent) after that check, before the write. Nothing was written,
+   * and the call runs once more, to get the answer it gets now that it is gone (a 404 naming what), not the 409 of a
+   * constraint.
+   */
   private async single(keyHash: string | null, fn: string, args: Record<string, unknown>, opts: CallOptions) {
     const params = [keyHash, fn, JSON.stringify(args), opts.get === true];
-    const res = await this.db.query<CallAsRow>('select mesh.call_as($1, $2, $3::jsonb, $4) as r', params, {
-      prepareAs: 'mesh_call_as',
-    });
-    return res.rows[0];
+    const run = () =>
+      this.db.query<CallAsRow>('select mesh.call_as($1, $2, $3::jsonb, $4) as r', params, {
+        prepareAs: 'mesh_call_as',
+      });
+    try {
+      return (await run()).rows[0];
+    } catch (err) {
+      if ((err as { code?: string }).code !== '23503') throw err;
+      return (await run()).rows[0];
+    }
   }
 
   async call(

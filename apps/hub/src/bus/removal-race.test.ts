@@ -1,7 +1,7 @@
 // A send that races with the removal of its recipient: the send resolved the agent, the removal committed before the
 // send took the agent's counter. A direct message then gets a 404 that names the agent, and nothing of it is written;
-// a broadcast goes to the agents still there. Alone or in a batch, the answer is the same. A send racing its project's
-// deletion gets the 404 of a send to a project that is not there.
+// a broadcast goes to the agents still there. Alone or in a batch, the answer is the same. A send, or any other call,
+// racing its project's deletion gets the 404 it gets once the project is gone.
 import { expect, it } from 'vitest';
 import { describeBackends } from '@meshcode/db/testing';
 import { hashKey } from '../auth';
@@ -106,9 +106,8 @@ describeBackends('a send racing its recipient’s removal', (getDb) => {
     expect(await stored('batched to b')).toBe(0);
   });
 
-  it('a send racing its project’s deletion gets the 404 a send to a deleted project gets', async (ctx) => {
-    ctx.skip(getDb().kind !== 'postgres', ONE_SESSION);
-    const owner = await newMesh(hub.url, 'p', ['a', 'b']);
+  /** Deletes project p in a transaction of its own; like racingRemoval otherwise. */
+  async function racingDeletion<T>(during: () => Promise<T>): Promise<T> {
     let deleted!: () => void;
     let commit!: () => void;
     const made = new Promise<void>((r) => (deleted = r));
@@ -119,13 +118,43 @@ describeBackends('a send racing its recipient’s removal', (getDb) => {
       await go;
     });
     await made;
-    const started = send(owner.key, { p_from: 'a', p_to: 'b', p_body: 'into a deleted project' });
-    await untilLockWaits(getDb(), 1, 'the send waiting on the deletion');
+    const started = during();
+    await untilLockWaits(getDb(), 1, 'the call waiting on the deletion');
     commit();
     await deletion;
-    const answer = await started;
+    return started;
+  }
+
+  it('a send racing its project’s deletion gets the 404 a send to a deleted project gets', async (ctx) => {
+    ctx.skip(getDb().kind !== 'postgres', ONE_SESSION);
+    const owner = await newMesh(hub.url, 'p', ['a', 'b']);
+    const answer = await racingDeletion(() =>
+      send(owner.key, { p_from: 'a', p_to: 'b', p_body: 'into a deleted project' }),
+    );
     expect(answer).toEqual(await send(owner.key, { p_from: 'a', p_to: 'b', p_body: 'after the deletion' }));
     expect(answer.status).toBe(404);
     expect(await stored('into a deleted project')).toBe(0);
+  });
+
+  it('any call racing its project’s deletion gets the 404 it gets after, not a foreign key’s 409', async (ctx) => {
+    ctx.skip(getDb().kind !== 'postgres', ONE_SESSION);
+    const calls: [string, Record<string, unknown>][] = [
+      ['mc_task_create', { p_meshwork: 'p', p_title: 'raced' }],
+      ['mc_scratchpad_set', { p_meshwork: 'p', p_key: 'k', p_value: 'v' }],
+      ['mc_memory_set', { p_meshwork: 'p', p_agent: 'a', p_key: 'k', p_value: 'v' }],
+      ['mc_add_agent', { p_meshwork: 'p', p_name: 'c' }],
+    ];
+    for (const [fn, args] of calls) {
+      const owner = await newMesh(hub.url, 'p', ['a', 'b']);
+      const call = () =>
+        fetch(`${hub.url}/rest/v1/rpc/${fn}`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${owner.key}`, 'content-type': 'application/json' },
+          body: JSON.stringify(args),
+        }).then(async (res) => ({ fn, status: res.status, body: (await res.json()) as unknown }));
+      const raced = await racingDeletion(call);
+      expect(raced).toEqual(await call());
+      expect(raced.status).toBe(404);
+    }
   });
 });
