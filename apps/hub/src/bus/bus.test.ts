@@ -162,6 +162,26 @@ describeBackends('bus delivery', (getDb) => {
     expect(r).toMatchObject({ reply: null, expired: true });
   });
 
+  it('a reply wait held past the ask’s deadline answers expired at the deadline, not at its own timeout', async () => {
+    const owner = await newMesh(hub.url, 'p', ['asker', 'expert']);
+    const ask = await owner.client.send({
+      meshwork: 'p',
+      from: 'asker',
+      to: 'expert',
+      body: 'q',
+      kind: 'ask',
+      deadlineSeconds: 1,
+    });
+    const started = Date.now();
+    const r = await owner.client.waitReply({ meshwork: 'p', agent: 'asker', messageId: ask.id, timeoutSeconds: 20 });
+    expect(r).toMatchObject({ reply: null, expired: true });
+    expect(Date.now() - started).toBeLessThan(10_000); // held 20 s before, and answered expired: false
+    // A reply after the deadline is still taken, and a wait sees it.
+    await owner.client.send({ meshwork: 'p', from: 'expert', to: 'asker', body: 'late', replyTo: ask.id });
+    const late = await owner.client.waitReply({ meshwork: 'p', agent: 'asker', messageId: ask.id, timeoutSeconds: 0 });
+    expect(late.reply?.body).toBe('late');
+  });
+
   it('the acked cursor is stored server-side: a new process resumes where the last one acked', async () => {
     const owner = await newMesh(hub.url, 'p', ['a', 'b']);
     for (let i = 1; i <= 5; i++) await owner.client.send({ meshwork: 'p', from: 'a', to: 'b', body: `m${i}` });

@@ -27,7 +27,13 @@ export interface LongPollSpec {
   takes?: boolean;
   /** A time (epoch ms) by which the result may change with no wake-up (a retry falling due): hold no longer. */
   until?(result: unknown): number | undefined;
+  /** A time (epoch ms) at which the result changes with no wake-up (an ask's deadline): read again then, and go on. */
+  recheckAt?(result: unknown): number | undefined;
 }
+
+/** Read again no sooner than this after going to sleep, whatever recheckAt says (the hub's and the database's clocks
+ * may differ a little: the database may not see the deadline passed yet). */
+const MIN_RECHECK_MS = 50;
 
 interface WaitShape {
   agent_id?: string;
@@ -54,6 +60,11 @@ export const WAIT_SPECS: Record<string, LongPollSpec> = {
     batched: false,
     timeoutArg: 'p_timeout_seconds',
     defaultSeconds: DEFAULT_WAIT_SECONDS,
+    // The ask expires at its deadline, which no send announces: read again just after it, to answer expired then.
+    recheckAt: (r) => {
+      const at = (r as { deadline_at?: string | null }).deadline_at;
+      return at ? Date.parse(at) + 5 : undefined;
+    },
   },
   // A worker idling for its next task: woken by the task's assignment, answered with the claimed task. Whatever keeps
   // it from claiming (stopped, busy, rate limited, capped) is held like an empty board, so an idle runtime never spins.
@@ -206,7 +217,10 @@ export async function longPoll(
     }
     while (!spec.ready(result) && !signal.aborted) {
       deadline = Math.min(deadline, spec.until?.(result) ?? Infinity);
-      const left = deadline - Date.now();
+      const recheck = spec.recheckAt?.(result);
+      const wakeAt =
+        recheck === undefined ? deadline : Math.min(deadline, Math.max(recheck, Date.now() + MIN_RECHECK_MS));
+      const left = wakeAt - Date.now();
       if (left <= 0) break;
       if (!woken) {
         deps.waiters.sleeping(1);
@@ -235,7 +249,12 @@ export async function longPoll(
         });
       }
       if (handed !== undefined) return handed;
-      if (signal.aborted || !woken) break; // client gone, or deadline reached
+      if (signal.aborted) break; // client gone
+      if (!woken) {
+        if (wakeAt >= deadline) break; // deadline reached
+        result = await readChecked(); // the time to read again came
+        continue;
+      }
       woken = false;
       const page =
         batched && !needRead && deps.waiters.epoch === checkedEpoch && (expiresAt === null || Date.now() < expiresAt)
