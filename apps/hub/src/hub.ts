@@ -50,7 +50,11 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
     {
       wake: (ids, deliver) => waiters.wake(ids, deliver),
       changed: (ids) => feeds.changed(ids),
-      revoked: () => waiters.revoke(),
+      // A credential may have ended: held waits and live feeds re-check theirs now, not at their next read.
+      revoked: () => {
+        waiters.revoke();
+        feeds.pokeAll();
+      },
       resync: () => {
         // A revocation may have been among the missed notifications.
         waiters.revoke();

@@ -12,6 +12,28 @@ import { Feeds, type FeedSource } from './feeds';
 describeBackends('live activity feed', (getDb) => {
   const hub = useTestHub(getDb);
 
+  it('a feed whose key is revoked ends at once with the 401 the next request gets', async () => {
+    const owner = await newMesh(hub.url, 'p', ['a', 'b']);
+    const agentKey = await owner.client.createKey('p', 'a');
+    const feed = await openStream(`${hub.url}/realtime/v1/meshworks/p/activity`, {
+      authorization: `Bearer ${agentKey.key}`,
+    });
+    await feed.waitFor((e) => e.event === 'status');
+    const revokedAt = Date.now();
+    await owner.client.revokeKey(agentKey.id);
+    const error = await feed.waitFor((e) => e.event === 'error');
+    // Before, only the next activity row or the 5 s safety refresh ended it.
+    expect(Date.now() - revokedAt).toBeLessThan(4_000);
+    await feed.ended;
+    const next = await fetch(`${hub.url}/rest/v1/rpc/mc_whoami`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${agentKey.key}`, 'content-type': 'application/json' },
+      body: '{}',
+    });
+    expect(next.status).toBe(401);
+    expect(JSON.parse(error.data)).toEqual(await next.json());
+  });
+
   it('sends a row that commits after a higher id was sent, once, also to a feed resumed across the commit', async (ctx) => {
     // PGlite runs one transaction at a time, so rows there always commit in id order.
     if (getDb().kind !== 'postgres') return ctx.skip();
