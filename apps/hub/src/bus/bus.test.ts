@@ -210,6 +210,14 @@ describeBackends('bus delivery', (getDb) => {
     const rest = await owner.client.wait({ meshwork: 'p', agent: 'b', timeoutSeconds: 0 });
     expect(rest).toMatchObject({ cursor: 2, last_seq: 5, has_more: false });
     expect(rest.messages.map((m) => m.body)).toEqual(['m3', 'm4', 'm5']);
+    // A seq the inbox has not reached acknowledges nothing (it used to acknowledge everything up to the inbox's end).
+    await expect(owner.client.ack('p', 'b', 6)).rejects.toMatchObject({
+      status: 400,
+      message: 'seq 6 is ahead of the inbox (last seq 5)',
+      hint: "pass the seq of the last message you handled (a message's seq), not a larger one; nothing was acknowledged",
+    });
+    expect((await owner.client.wait({ meshwork: 'p', agent: 'b', timeoutSeconds: 0 })).cursor).toBe(2);
+    expect(await owner.client.ack('p', 'b', 1)).toEqual({ cursor: 2 }); // never backwards
   });
 
   /** A scoped key's wait on project p, returned once the hub holds it asleep; its outcome is {page} or {err}. */
