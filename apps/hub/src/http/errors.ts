@@ -58,11 +58,26 @@ export function fromDbError(err: unknown, anonymous: boolean): HttpError {
       hint: status === 503 ? 'retry the request' : null,
     });
   }
+  const message = blank(e?.message) ?? 'request failed';
+  let hint = blank(e?.hint);
+  // PostgreSQL's own refusals carry no hint: say what to do.
+  if (hint === null && status === 401 && code === '42501') {
+    return new HttpError(status, {
+      code,
+      message: `this request needs an API key (${message})`,
+      details: null,
+      hint: 'send the header "Authorization: Bearer mc_…" with your key; meshcode signup or POST /auth/v1/signup gives one',
+    });
+  }
+  if (hint === null && code.startsWith('22')) {
+    hint =
+      'an argument has the wrong type or form: check each against the RPC reference (ids are UUIDs, times ISO 8601)';
+  }
   return new HttpError(status, {
     code: envelopeCode,
-    message: blank(e?.message) ?? 'request failed',
+    message,
     details: detail === 'PGRST202' ? null : detail,
-    hint: blank(e?.hint),
+    hint,
   });
 }
 

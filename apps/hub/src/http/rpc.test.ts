@@ -38,7 +38,20 @@ describeBackends('hub RPC surface', (getDb) => {
       body: '{"p_meshwork":"x"}',
     });
     expect(anon.status).toBe(401);
-    expect(await anon.json()).toMatchObject({ code: '42501' });
+    expect(await anon.json()).toEqual({
+      code: '42501',
+      message: 'this request needs an API key (permission denied for function mc_status)',
+      details: null,
+      hint: 'send the header "Authorization: Bearer mc_…" with your key; meshcode signup or POST /auth/v1/signup gives one',
+    });
+    // PostgreSQL's own refusal of a value says what to check.
+    const badType = await sb.rpc('mc_wait_reply', { p_meshwork: 'x', p_message_id: 'abc' });
+    expect(badType.status).toBe(400);
+    expect(badType.error).toMatchObject({
+      code: '22P02',
+      message: 'invalid input syntax for type uuid: "abc"',
+      hint: 'an argument has the wrong type or form: check each against the RPC reference (ids are UUIDs, times ISO 8601)',
+    });
     const badKey = createSupabase(hub.url, 'mc_notarealkey');
     const r = await badKey.rpc('mc_whoami');
     expect(r.status).toBe(401);
