@@ -111,6 +111,17 @@ describeBackends('bus delivery', (getDb) => {
     expect(res.cursor).toBe(0);
   });
 
+  it('a message to or from the overseer names the overseer', async () => {
+    const owner = await newMesh(hub.url, 'p', ['a', 'b']);
+    await owner.client.send({ meshwork: 'p', from: 'a', to: 'overseer', body: 'for the human' });
+    await owner.client.send({ meshwork: 'p', to: 'a', body: 'from the human' });
+    const history = await owner.client.history('p');
+    expect(history.map((m) => [m.from, m.to, m.body])).toEqual([
+      ['overseer', 'a', 'from the human'],
+      ['a', 'overseer', 'for the human'],
+    ]);
+  });
+
   it('broadcast reaches every other agent once, not the sender', async () => {
     const owner = await newMesh(hub.url, 'p', ['lead', 'x', 'y', 'z']);
     const waits = ['x', 'y', 'z'].map((a) => owner.client.wait({ meshwork: 'p', agent: a, timeoutSeconds: 10 }));
