@@ -7,6 +7,12 @@ export function hashKey(key: string): string {
   return createHash('sha256').update(key, 'utf8').digest('hex');
 }
 
+/**
+ * The key that stands for none, as Supabase's anon key does: supabase-js will not make a client without a key, and the
+ * anonymous calls (an invite's details, redeeming it, a spectator's snapshot) are made before one has a key.
+ */
+export const ANON_KEY = 'anon';
+
 /** The caller's key hash, or null for an anonymous request. */
 export function keyHashFromHeaders(headers: IncomingHttpHeaders): string | null {
   const auth = headers.authorization;
@@ -24,7 +30,7 @@ export function keyHashFromHeaders(headers: IncomingHttpHeaders): string | null 
   } else if (typeof headers.apikey === 'string' && headers.apikey.length > 0) {
     key = headers.apikey;
   }
-  if (key === undefined) return null;
+  if (key === undefined || key === ANON_KEY) return null;
   if (key.length > 512) throw httpError(401, 'PGRST301', 'API key is malformed', 'send the mc_... key you were given');
   return hashKey(key);
 }

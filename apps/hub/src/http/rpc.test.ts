@@ -52,6 +52,13 @@ describeBackends('hub RPC surface', (getDb) => {
       message: 'invalid input syntax for type uuid: "abc"',
       hint: 'an argument has the wrong type or form: check each against the RPC reference (ids are UUIDs, times ISO 8601)',
     });
+    // supabase-js needs a key to make a client: "anon" stands for none, as Supabase's anon key does.
+    const anonClient = createSupabase(hub.url, 'anon');
+    const info = await anonClient.rpc('mc_invite_info', { p_token: 'mci_nosuchinvite' });
+    expect(info.status).toBe(404);
+    const whoami = await anonClient.rpc('mc_whoami');
+    expect(whoami.status).toBe(401);
+    expect(whoami.error?.message).toBe('this request needs an API key (permission denied for function mc_whoami)');
     const badKey = createSupabase(hub.url, 'mc_notarealkey');
     const r = await badKey.rpc('mc_whoami');
     expect(r.status).toBe(401);
