@@ -138,6 +138,36 @@ describeBackends('hub RPC surface', (getDb) => {
     ).rejects.toMatchObject({ code: '23514' });
   });
 
+  it('claiming a given task that cannot be claimed says why; one of no project here is a 404', async () => {
+    const owner = await newMesh(hub.url, 'p', ['a', 'b']);
+    const other = await newMesh(hub.url, 'q', ['c']);
+    const hint = "list open tasks with mc_task_list(p_status => 'open')";
+    const claim = (taskId: string, agent = 'a') => owner.client.claimTask('p', { agent, taskId });
+    const elsewhere = await other.client.createTask('q', { title: 'not yours' });
+    for (const taskId of [elsewhere.id, '00000000-0000-4000-8000-000000000000']) {
+      await expect(claim(taskId)).rejects.toMatchObject({
+        status: 404,
+        message: `no task ${taskId} in this project`,
+        hint,
+      });
+    }
+    const assigned = await owner.client.createTask('p', { title: 'for b', assignee: 'b' });
+    await expect(claim(assigned.id)).rejects.toMatchObject({
+      status: 409,
+      message: 'that task is assigned to b',
+      hint,
+    });
+    const held = await owner.client.createTask('p', { title: 'held' });
+    await claim(held.id, 'b');
+    await expect(claim(held.id)).rejects.toMatchObject({
+      status: 409,
+      message: expect.stringMatching(/^that task is claimed by b until \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/) as unknown,
+      hint,
+    });
+    await owner.client.updateTask('p', held.id, { status: 'done', agent: 'b' });
+    await expect(claim(held.id)).rejects.toMatchObject({ status: 409, message: 'that task is done', hint });
+  });
+
   it('tasks: create, claim with a lease, progress, complete; activity records each step', async () => {
     const owner = await newMesh(hub.url, 'p', ['commander', 'backend']);
     const t = await owner.client.createTask('p', {
