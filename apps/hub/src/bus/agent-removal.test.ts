@@ -59,7 +59,7 @@ describeBackends('removing an agent', (getDb) => {
       'c: from c',
       'overseer: from the overseer',
     ]);
-    // A reply to a removed agent's message cannot reach it: it goes to the overseer (to: null).
+    // A reply to a removed agent's message cannot reach it: it goes to the overseer, and says so.
     const reply = await owner.client.send({
       meshwork: 'proj',
       from: 'b',
@@ -68,7 +68,7 @@ describeBackends('removing an agent', (getDb) => {
       body: 'ok',
     });
     expect(reply.recipients).toBe(0);
-    expect(shown(await owner.client.history('proj', { limit: 1 }))).toEqual(['b -> : ok']);
+    expect(shown(await owner.client.history('proj', { limit: 1 }))).toEqual(['b -> overseer: ok']);
   });
 
   it("revokes the keys bound to it: its own and a guest's, whose held wait ends", async () => {
