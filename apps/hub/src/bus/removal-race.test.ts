@@ -31,26 +31,34 @@ describeBackends('a send racing its recipient’s removal', (getDb) => {
     );
 
   /**
-   * Removes agent `name` in a transaction of its own, runs `during` once that removal is made but not committed, waits
-   * until the send `during` started is blocked by it, then commits the removal and returns what `during` gave.
+   * Runs `sql` (a removal or a deletion) in a transaction of its own, runs `during` once it is made but not committed,
+   * waits until the call `during` started is blocked by it, then commits it and returns what `during` gave.
    */
-  async function racingRemoval<T>(name: string, during: () => Promise<T>): Promise<T> {
-    let removed!: () => void;
+  async function racing<T>(sql: string, params: unknown[], during: () => Promise<T>): Promise<T> {
+    let made!: () => void;
     let commit!: () => void;
-    const made = new Promise<void>((r) => (removed = r));
+    const isMade = new Promise<void>((r) => (made = r));
     const go = new Promise<void>((r) => (commit = r));
-    const removal = getDb().transaction(async (tx) => {
-      await tx.query(`delete from mesh.agents where name = $1`, [name]);
-      removed();
+    const change = getDb().transaction(async (tx) => {
+      await tx.query(sql, params);
+      made();
       await go;
     });
-    await made;
+    await isMade;
     const started = during();
-    await untilLockWaits(getDb(), 1, 'the send waiting on the removal');
+    await untilLockWaits(getDb(), 1, 'the call waiting on the change');
     commit();
-    await removal;
+    await change;
     return started;
   }
+
+  /** Removes agent `name` while `during` runs (see racing). */
+  const racingRemoval = <T>(name: string, during: () => Promise<T>) =>
+    racing(`delete from mesh.agents where name = $1`, [name], during);
+
+  /** Deletes project p while `during` runs (see racing). */
+  const racingDeletion = <T>(during: () => Promise<T>) =>
+    racing(`delete from mesh.meshworks where name = 'p'`, [], during);
 
   const ONE_SESSION = 'PGlite has one session: a removal cannot be in flight while a send runs there';
 
@@ -105,25 +113,6 @@ describeBackends('a send racing its recipient’s removal', (getDb) => {
     expect(await stored('batched to c')).toBe(0);
     expect(await stored('batched to b')).toBe(0);
   });
-
-  /** Deletes project p in a transaction of its own; like racingRemoval otherwise. */
-  async function racingDeletion<T>(during: () => Promise<T>): Promise<T> {
-    let deleted!: () => void;
-    let commit!: () => void;
-    const made = new Promise<void>((r) => (deleted = r));
-    const go = new Promise<void>((r) => (commit = r));
-    const deletion = getDb().transaction(async (tx) => {
-      await tx.query(`delete from mesh.meshworks where name = 'p'`);
-      deleted();
-      await go;
-    });
-    await made;
-    const started = during();
-    await untilLockWaits(getDb(), 1, 'the call waiting on the deletion');
-    commit();
-    await deletion;
-    return started;
-  }
 
   it('a send racing its project’s deletion gets the 404 a send to a deleted project gets', async (ctx) => {
     ctx.skip(getDb().kind !== 'postgres', ONE_SESSION);
