@@ -91,9 +91,11 @@ await db.close();`;
  * Makes a new database in a short-lived child process, then moves it into dataDir, PG_VERSION last.
  *
  * Creating a database grows PGlite's WebAssembly memory to about twice what a running one needs, and a process never
- * gets that memory back: a hub that created its own database held ~860 MiB, one whose database is created by a child
- * ~430, as much as a later start (npm run bench:start). Made in a scratch directory and moved in with PG_VERSION last, an interrupted creation leaves no half-made
- * database behind: the next start finds no PG_VERSION and makes it again, replacing what the interrupted move left.
+ * gets that memory back: a hub that created its own database held ~860 MiB where the same hub started again held ~430.
+ * With a child creating it, the first start holds about what a later one does (npm run bench:start).
+ *
+ * Made in a scratch directory and moved in with PG_VERSION last, an interrupted creation leaves no half-made database
+ * behind: the next start finds no PG_VERSION and makes it again, replacing what the interrupted move left.
  */
 async function createDatabase(dataDir: string): Promise<void> {
   const scratch = join(dataDir, SCRATCH);

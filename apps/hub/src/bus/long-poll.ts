@@ -31,8 +31,10 @@ export interface LongPollSpec {
   recheckAt?(result: unknown): number | undefined;
 }
 
-/** Read again no sooner than this after going to sleep, whatever recheckAt says (the hub's and the database's clocks
- * may differ a little: the database may not see the deadline passed yet). */
+/**
+ * Read again no sooner than this after going to sleep, whatever recheckAt says: the hub's and the database's clocks may
+ * differ a little, and the database may not see the deadline passed yet.
+ */
 const MIN_RECHECK_MS = 50;
 
 interface WaitShape {
