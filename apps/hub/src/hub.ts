@@ -45,21 +45,20 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
   const log = opts.log ?? ((line: string) => process.stderr.write(line + '\n'));
   const waiters = new Waiters();
   const feeds = new Feeds(dbActivityMark(opts.db));
+  // A credential may have ended (or, after missed notifications, may have): held waits and live feeds re-check theirs
+  // now, not at their next read.
+  const recheckAll = () => {
+    waiters.revoke();
+    feeds.pokeAll();
+  };
   const signals = new Signals(
     opts.db,
     {
       wake: (ids, deliver) => waiters.wake(ids, deliver),
       changed: (ids) => feeds.changed(ids),
-      // A credential may have ended: held waits and live feeds re-check theirs now, not at their next read.
-      revoked: () => {
-        waiters.revoke();
-        feeds.pokeAll();
-      },
-      resync: () => {
-        // A revocation may have been among the missed notifications.
-        waiters.revoke();
-        feeds.pokeAll();
-      },
+      revoked: recheckAll,
+      // A revocation may have been among the missed notifications; so may a change a feed did not hear of.
+      resync: recheckAll,
     },
     (err) => log(`hub: cross-hub signal failed: ${err instanceof Error ? err.message : String(err)}`),
   );

@@ -88,11 +88,9 @@ export class RpcExecutor {
       row = res.rows[0];
     } catch (err) {
       const status = fromDbError(err, false).status;
-      const { code, detail } = err as { code?: string; detail?: string };
       // A lone send's own error (not a shape mesh.call_as would have refused first, nor a fault that may pass) is
-      // exactly what mc_send gives it: answered without running it again. A foreign key that failed is a project
-      // deleted while the send was made: it runs again below, like any call (see single).
-      if (batch.length === 1 && status < 500 && detail !== 'not batchable' && code !== '23503') {
+      // exactly what mc_send gives it: answered without running it again.
+      if (batch.length === 1 && status < 500 && (err as { detail?: string }).detail !== 'not batchable') {
         batch[0]!.reject(err);
         return;
       }
@@ -114,24 +112,12 @@ export class RpcExecutor {
     this.log(`hub: unexpected error: ${fn} failed with ${e.code ?? '?'} ${e.message ?? String(err)}`);
   }
 
-  /**
-   * One call through mesh.call_as. The functions check that what they write refers to exists; a foreign key that
-   * still fails means it was deleted (a project, an agent) after that check, before the write. Nothing was written,
-   * and the call runs once more, to get the answer it gets now that it is gone (a 404 naming what), not the 409 of a
-   * constraint.
-   */
   private async single(keyHash: string | null, fn: string, args: Record<string, unknown>, opts: CallOptions) {
     const params = [keyHash, fn, JSON.stringify(args), opts.get === true];
-    const run = () =>
-      this.db.query<CallAsRow>('select mesh.call_as($1, $2, $3::jsonb, $4) as r', params, {
-        prepareAs: 'mesh_call_as',
-      });
-    try {
-      return (await run()).rows[0];
-    } catch (err) {
-      if ((err as { code?: string }).code !== '23503') throw err;
-      return (await run()).rows[0];
-    }
+    const res = await this.db.query<CallAsRow>('select mesh.call_as($1, $2, $3::jsonb, $4) as r', params, {
+      prepareAs: 'mesh_call_as',
+    });
+    return res.rows[0];
   }
 
   async call(
@@ -143,6 +129,20 @@ export class RpcExecutor {
     return (await this.callWithOutcome(keyHash, fn, args, opts)).result;
   }
 
+  /**
+   * The functions check that what they write to exists; a foreign key that still fails means it was deleted (a
+   * project, an agent) after that check. Nothing was written: the call, a send too, runs once more and gets the answer
+   * it gets now that it is gone (a 404 naming what), not the 409 of a constraint.
+   */
+  private async onceAgainIfGone(keyHash: string | null, fn: string, args: Record<string, unknown>, opts: CallOptions) {
+    try {
+      return await this.once(keyHash, fn, args, opts);
+    } catch (err) {
+      if ((err as { code?: string }).code !== '23503') throw err;
+      return await this.once(keyHash, fn, args, opts);
+    }
+  }
+
   async callWithOutcome(
     keyHash: string | null,
     fn: string,
@@ -151,7 +151,7 @@ export class RpcExecutor {
   ): Promise<CallOutcome> {
     let row: CallAsRow | undefined;
     try {
-      row = await this.once(keyHash, fn, args, opts);
+      row = await this.onceAgainIfGone(keyHash, fn, args, opts);
     } catch (err) {
       const mapped = fromDbError(err, keyHash === null);
       if (mapped.status >= 500) this.logUnexpected(fn, err);

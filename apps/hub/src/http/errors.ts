@@ -61,7 +61,7 @@ export function fromDbError(err: unknown, anonymous: boolean): HttpError {
   const message = blank(e?.message) ?? 'request failed';
   let hint = blank(e?.hint);
   // PostgreSQL's own refusals carry no hint: say what to do.
-  if (hint === null && status === 401 && code === '42501') {
+  if (hint === null && anonymous && code === '42501') {
     return new HttpError(status, {
       code,
       message: `this request needs an API key (${message})`,
