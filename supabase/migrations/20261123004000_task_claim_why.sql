@@ -1,6 +1,6 @@
 -- mc_task_claim of a given task that cannot be claimed says why. A task of another project, or none, is a 404 (it was
--- a 409 "not claimable"); a task that exists says which it is: finished, assigned to another agent, claimed by one
--- until its lease ends, waiting to be retried, or being claimed at this moment. mc_task_claim is the definition of
+-- a 409 "not claimable"); a task that exists says which it is: finished or blocked, claimed by an agent until its
+-- lease ends, assigned to another agent, waiting to be retried, or being claimed at this moment. mc_task_claim is the definition of
 -- 20261122000400_tasks.sql with the refusal made by mesh.fail_unclaimable.
 
 create or replace function mesh.fail_unclaimable(p_meshwork uuid, p_agent uuid, p_task_id uuid)
@@ -11,27 +11,27 @@ as $$
 declare
   v_task mesh.tasks;
   v_hint constant text := 'list open tasks with mc_task_list(p_status => ''open'')';
-  v_who text;
+  v_holder text;
+  v_assignee text;
 begin
   select * into v_task from mesh.tasks t where t.id = p_task_id and t.meshwork_id = p_meshwork;
   if v_task.id is null then
     perform mesh.fail(404, pg_catalog.format('no task %s in this project', p_task_id), v_hint);
   end if;
-  select a.name into v_who from mesh.agents a where a.id = coalesce(v_task.lease_owner, v_task.assignee_id);
-  if v_task.status in ('done', 'failed', 'cancelled', 'dead') then
+  select a.name into v_holder from mesh.agents a where a.id = v_task.lease_owner;
+  select a.name into v_assignee from mesh.agents a where a.id = v_task.assignee_id;
+  if v_task.status not in ('open', 'claimed', 'in_progress') then
     perform mesh.fail(409, pg_catalog.format('that task is %s', v_task.status), v_hint);
-  elsif v_task.status in ('claimed', 'in_progress') and v_task.lease_expires_at >= pg_catalog.now() then
-    perform mesh.fail(409, pg_catalog.format('that task is claimed by %s until %s', coalesce(v_who, 'another agent'),
+  elsif v_task.status <> 'open' and v_task.lease_expires_at >= pg_catalog.now() then
+    perform mesh.fail(409, pg_catalog.format('that task is claimed by %s until %s', coalesce(v_holder, 'another agent'),
       pg_catalog.to_char(v_task.lease_expires_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')), v_hint);
   elsif v_task.assignee_id is not null and v_task.assignee_id <> p_agent
         and not (v_task.assigned_by_claim and v_task.lease_expires_at < pg_catalog.now()) then
-    perform mesh.fail(409, pg_catalog.format('that task is assigned to %s', coalesce(v_who, 'another agent')), v_hint);
+    perform mesh.fail(409, pg_catalog.format('that task is assigned to %s', coalesce(v_assignee, 'another agent')), v_hint);
   elsif v_task.next_retry_at > pg_catalog.now() then
     perform mesh.fail(409, pg_catalog.format('that task waits to be retried at %s',
       pg_catalog.to_char(v_task.next_retry_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')),
       'claim it then, or another task now');
-  elsif v_task.status not in ('open', 'claimed', 'in_progress') then
-    perform mesh.fail(409, pg_catalog.format('that task is %s', v_task.status), v_hint);
   end if;
   perform mesh.fail(409, 'that task is being claimed by another agent at this moment', v_hint);
 end
