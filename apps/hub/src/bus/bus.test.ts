@@ -1,7 +1,7 @@
 // Delivery semantics through a real hub: gapless per-recipient sequences under concurrency, idempotent sends,
 // long-poll wake-ups, broadcast, ask/reply, cursor acks stored server-side.
 import { expect, it } from 'vitest';
-import { Inbox, memoryCursorStore } from '@meshcode/client';
+import { createMeshClient, Inbox, memoryCursorStore } from '@meshcode/client';
 import { describeBackends } from '@meshcode/db/testing';
 import { newMesh, startTestHub, until, useTestHub } from '../testing/hub-fixture';
 
@@ -156,6 +156,55 @@ describeBackends('bus delivery', (getDb) => {
       reply_to: ask.id,
       thread_id: ask.thread_id,
     });
+  });
+
+  it('only an agent that can read a message answers it or adds to its thread; the asker gets the reply sent to it', async () => {
+    const owner = await newMesh(hub.url, 'p', ['asker', 'expert', 'outsider']);
+    const ask = await owner.client.send({ meshwork: 'p', from: 'asker', to: 'expert', body: 'port?', kind: 'ask' });
+    const notFound = { status: 404, message: 'the message you reply to does not exist in this project' };
+    // Its own key, and an owner's key acting as it, alike.
+    const outsider = createMeshClient({ hubUrl: hub.url, apiKey: (await owner.client.createKey('p', 'outsider')).key });
+    await expect(outsider.send({ meshwork: 'p', to: '', body: '1', replyTo: ask.id })).rejects.toMatchObject(notFound);
+    await expect(
+      owner.client.send({ meshwork: 'p', from: 'outsider', to: '', body: '1', replyTo: ask.id }),
+    ).rejects.toMatchObject(notFound);
+    await expect(
+      outsider.send({ meshwork: 'p', to: 'asker', body: 'in your thread', threadId: ask.thread_id }),
+    ).rejects.toMatchObject({ status: 404, message: 'no thread with that id in this project' });
+    // A reply to the ask sent elsewhere is not the asker's answer; the one sent to the asker is.
+    await owner.client.send({ meshwork: 'p', from: 'expert', to: 'outsider', body: 'fyi', replyTo: ask.id });
+    const waitReply = () =>
+      owner.client.waitReply({ meshwork: 'p', agent: 'asker', messageId: ask.id, timeoutSeconds: 0 });
+    expect((await waitReply()).reply).toBeNull();
+    await owner.client.send({ meshwork: 'p', from: 'expert', to: '', body: '7700', replyTo: ask.id });
+    expect((await waitReply()).reply).toMatchObject({ body: '7700', from: 'expert', to: 'asker' });
+    // Now that the outsider got a message of that thread, it may answer that message and write in the thread.
+    const fyi = (await owner.client.wait({ meshwork: 'p', agent: 'outsider', timeoutSeconds: 0 })).messages[0]!;
+    await outsider.send({ meshwork: 'p', to: '', body: 'thanks', replyTo: fyi.id });
+    await outsider.send({ meshwork: 'p', to: 'asker', body: 'me too', threadId: ask.thread_id });
+    // A broadcast is everyone's to answer, and the overseer answers anything.
+    const all = await owner.client.send({ meshwork: 'p', from: 'asker', to: '*', body: 'anyone?', kind: 'ask' });
+    await outsider.send({ meshwork: 'p', to: '', body: 'here', replyTo: all.id });
+    await owner.client.send({ meshwork: 'p', to: '', body: 'from the person', replyTo: ask.id });
+  });
+
+  it('an idempotency key already used for a different message is refused, not taken for a retry', async () => {
+    const owner = await newMesh(hub.url, 'p', ['a', 'b', 'c']);
+    const first = { meshwork: 'p', from: 'a', to: 'b', body: 'once', idempotencyKey: 'k1' };
+    const sent = await owner.client.send(first);
+    expect(await owner.client.send(first)).toMatchObject({ id: sent.id, duplicate: true });
+    const refused = {
+      status: 409,
+      message: "idempotency key 'k1' was already used for a different message",
+      hint: 'a retry repeats the same arguments; give a new message a new key',
+    };
+    await expect(owner.client.send({ ...first, body: 'twice' })).rejects.toMatchObject(refused);
+    await expect(owner.client.send({ ...first, to: 'c' })).rejects.toMatchObject(refused);
+    await expect(owner.client.send({ ...first, kind: 'ask' })).rejects.toMatchObject(refused);
+    // The same key from another sender is another message.
+    expect(await owner.client.send({ ...first, from: 'c' })).toMatchObject({ duplicate: false });
+    const count = await getDb().query<{ n: number | string }>('select count(*) as n from mesh.messages');
+    expect(Number(count.rows[0]?.n)).toBe(2);
   });
 
   it('an ask whose deadline passed reports expired, also to a reply wait held across the deadline', async () => {

@@ -114,6 +114,10 @@ describeBackends('deleting a project', (getDb) => {
     // The linked project keeps what it was sent, named as it was; what it sent into the project went with it.
     const history = await bob.client.history('beta');
     expect(history.map((m) => `${m.from} -> ${m.to}: ${m.body}`)).toEqual(['proj/a -> back: sent out']);
+    // Nobody receives a reply to it there, and the reply does not go to the replier's own overseer instead.
+    await expect(
+      bob.client.send({ meshwork: 'beta', from: 'back', to: '', body: 'thanks', replyTo: history[0]!.id }),
+    ).rejects.toMatchObject({ status: 410, message: 'the project proj, which that message came from, was deleted' });
     // The name is free again, and a new project under it owns nothing of the old one.
     await owner.client.createMeshwork('proj');
     await owner.client.addAgent('proj', 'a');

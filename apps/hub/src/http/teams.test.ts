@@ -379,7 +379,9 @@ describeBackends('teams: invites, members, links', (getDb) => {
         status: 404,
         message: "could not find project 'my-project' to link",
       });
-      await expect(link(owner.client, 'my-project', alphaId)).rejects.toMatchObject({ status: 400 });
+      const itself = { status: 400, message: 'a project cannot be linked with itself' };
+      await expect(link(owner.client, 'my-project', alphaId)).rejects.toMatchObject(itself);
+      await expect(link(owner.client, 'my-project', 'My-Project')).rejects.toMatchObject(itself);
     });
   });
 });

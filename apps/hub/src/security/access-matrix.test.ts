@@ -182,6 +182,14 @@ describeBackends('access matrix (every public function × principal)', (getDb) =
       (await createInvite(ada.client, { meshwork: 'alpha', agent: 'designer' })).token,
       'Gina',
     );
+    // The senders below act as designer, who may add to the ask's thread once it has a message of it.
+    await ada.client.send({
+      meshwork: 'alpha',
+      from: 'commander',
+      to: 'designer',
+      body: 'cc',
+      threadId: ask.thread_id,
+    });
     const pending = await createInvite(ada.client, { meshwork: 'alpha', agent: 'designer' });
     const expired = await ada.client.createKey('alpha', 'backend');
     await db.query(`update mesh.api_keys set expires_at = now() - interval '1 minute' where id = $1`, [expired.id]);
