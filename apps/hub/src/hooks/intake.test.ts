@@ -16,6 +16,7 @@ import {
   type Owner,
   type PipelineHub,
 } from '../pipeline/testing/fixture';
+import { postFromThread } from '../testing/thread-client';
 import { signGeneric } from './verify/index';
 
 function example(name: string, action?: string): Record<string, unknown> {
@@ -362,5 +363,168 @@ describeBackends('webhook intake', (getDb) => {
       JSON.stringify(update),
     );
     expect(t).toMatchObject({ status: 202, body: { tasks: [expect.objectContaining({ worker: 'catch-all' })] } });
+  });
+
+  it('answers every delivery over 5 MB with the 413 envelope, never a reset connection', async () => {
+    // From a client on its own event loop: one sharing the hub's never sees the reset it would get while writing.
+    const answers = await postFromThread(
+      hookUrl,
+      { 'content-type': 'application/json' },
+      new Uint8Array(6 * 1024 * 1024).fill(0x20),
+      10,
+    );
+    const tooLarge = {
+      code: 'hook_413',
+      message: 'the delivery is larger than 5 MB',
+      details: null,
+      hint: 'webhook bodies are capped at 5 MB',
+    };
+    expect(answers).toEqual(Array(10).fill({ status: 413, text: JSON.stringify(tooLarge) }));
+  });
+
+  /** A generic "deploy" delivery of `body`, signed with a secret set now. */
+  async function deployPoster(): Promise<(body: string) => ReturnType<typeof postHook>> {
+    const secretText = 'generic-secret-0123456789';
+    const generic = await setWebhookSecret(owner, 'generic', secretText);
+    return (body) =>
+      postHook(
+        generic.url,
+        {
+          'content-type': 'application/json',
+          'x-meshcode-event': 'deploy',
+          'x-meshcode-delivery': randomUUID(),
+          'x-meshcode-signature': signGeneric(body, secretText),
+        },
+        body,
+      );
+  }
+
+  it('refuses a signed delivery nested deeper than 256 levels with a 400, and takes one at the limit', async () => {
+    const post = await deployPoster();
+    const objects = (levels: number) => `${'{"a":'.repeat(levels)}1${'}'.repeat(levels)}`;
+    const tooDeep = {
+      status: 400,
+      body: {
+        code: 'hook_400',
+        message: 'the delivery is nested too deeply: JSON objects and arrays may nest at most 256 levels',
+        details: null,
+        hint: 'send the JSON payload the source documents, with at most 256 levels of objects and arrays',
+      },
+    };
+    expect(await post(`{"a":${'['.repeat(3000)}1${']'.repeat(3000)}}`)).toEqual(tooDeep);
+    expect(await post(objects(5000))).toEqual(tooDeep);
+    expect(await post(objects(257))).toEqual(tooDeep);
+    const atLimit = await post(objects(256));
+    expect(atLimit).toMatchObject({ status: 202, body: { duplicate: false } });
+  });
+
+  it('a prompt quoting a wide and deep payload gets it printed compactly and cut to size, not a failure', async () => {
+    const post = await deployPoster();
+    await addWorker(owner, {
+      ...reviewer,
+      name: 'quoter',
+      events: [{ source: 'generic', on: 'deploy', prompt: 'Deploy {{ event }}' }],
+    });
+    // 250 levels deep and 1.2 million leaves wide (2.4 MB): pretty-printed, each leaf would be a line indented 500
+    // spaces, 600 million characters in all, past the longest string V8 makes.
+    const body = `{"a":${'['.repeat(249)}${Array<string>(1_200_000).fill('0').join(',')}${']'.repeat(249)}}`;
+    const res = await post(body);
+    expect(res).toMatchObject({ status: 202, body: { tasks: [expect.objectContaining({ worker: 'quoter' })] } });
+    const [task] = await owner.client.listTasks('hooks', { assignee: 'quoter' });
+    expect(task?.body).toContain(`{"a":${'['.repeat(249)}0,0,0`);
+    expect(task?.body).toMatch(/\[truncated: \d+ more characters\]/);
+  }, 60_000);
+
+  describe('webhook secrets and write-back tokens', () => {
+    const rpc = async (fn: string, args: Record<string, unknown>) => {
+      const res = await fetch(`${hub.url}/rest/v1/rpc/${fn}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${owner.key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ p_meshwork: 'hooks', ...args }),
+      });
+      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+    };
+    const refused = (message: string, hint: string) => ({
+      status: 400,
+      body: { code: 'PT400', message, details: null, hint },
+    });
+    const hasSecret = async (source: string) =>
+      (await owner.client.rpc<{ source: string; has_secret: boolean }[]>('mc_webhooks', { p_meshwork: 'hooks' })).find(
+        (w) => w.source === source,
+      )?.has_secret ?? false;
+
+    /** Too long (in UTF-8 bytes), a NUL, or not a string: each refused with what was wrong, and nothing stored. */
+    const refusesBadPlain = async (
+      set: (value: unknown) => ReturnType<typeof rpc>,
+      arg: string,
+      what: string,
+      limit: number,
+      hint: string,
+    ) => {
+      const tooLong = (bytes: number) =>
+        refused(
+          `${arg} is ${bytes} bytes; the limit is ${limit}`,
+          `shorten ${arg}: ${what} is at most ${limit} ${hint}`,
+        );
+      expect(await set('x'.repeat(1_000_000))).toEqual(tooLong(1_000_000));
+      expect(await set('x'.repeat(limit + 1))).toEqual(tooLong(limit + 1));
+      expect(await set('é'.repeat(limit / 2 + 1))).toEqual(tooLong(limit + 2));
+      const name = what.replace(/^an? /, '');
+      expect(await set('abc\u0000def')).toEqual(
+        refused(
+          `${arg} contains a NUL character (\\u0000)`,
+          `pass the ${name} exactly as it was issued: no ${name} contains NUL`,
+        ),
+      );
+      for (const [value, got] of [
+        [42, 'a number'],
+        [true, 'a boolean'],
+        [{ s: 'x' }, 'an object'],
+        [['x'], 'an array'],
+      ] as const) {
+        expect(await set(value)).toEqual(
+          refused(`${arg} must be a string: the ${name} (got ${got})`, `pass ${arg} as a JSON string`),
+        );
+      }
+    };
+
+    it('a webhook secret: at most 1,024 bytes, a string, without NUL; refused before it is sealed', async () => {
+      const secret = (value: unknown) => rpc('mc_set_webhook_secret', { p_source: 'generic', p_secret: value });
+      await refusesBadPlain(
+        secret,
+        'p_secret',
+        'a webhook secret',
+        1024,
+        'bytes; leave p_secret out and the hub generates one',
+      );
+      expect(await hasSecret('generic')).toBe(false);
+      // The largest plain secret seals within what the database stores, and deliveries verify with it.
+      const longest = 's'.repeat(1024);
+      expect(await secret(longest)).toMatchObject({ status: 200, body: { has_secret: true } });
+      const body = JSON.stringify({ env: 'prod' });
+      const delivered = await postHook(
+        `${hub.url}/hooks/v1/${owner.meshworkId}/generic`,
+        {
+          'content-type': 'application/json',
+          'x-meshcode-delivery': randomUUID(),
+          'x-meshcode-signature': signGeneric(body, longest),
+        },
+        body,
+      );
+      expect(delivered.status).toBe(202);
+      expect(await secret(null)).toMatchObject({ status: 200, body: { has_secret: false } });
+    });
+
+    it('a write-back token: at most 4,096 bytes, a string, without NUL; refused before it is sealed', async () => {
+      const token = (value: unknown) => rpc('mc_set_source_token', { p_source: 'github', p_token: value });
+      await refusesBadPlain(
+        token,
+        'p_token',
+        'a write-back token',
+        4096,
+        'bytes; pass only the token the provider issued',
+      );
+      expect(await token('t'.repeat(4096))).toMatchObject({ status: 200, body: { has_token: true } });
+    });
   });
 });

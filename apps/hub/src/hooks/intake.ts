@@ -3,6 +3,7 @@
 // (the unique delivery id is the dedup). The worker is woken through the bus after the commit; a worker idling in a
 // waiting claim held by this hub gets its task claimed in that same transaction and handed to the held call.
 import { redact } from '@meshcode/worker/core';
+import { MAX_JSON_DEPTH, nestsDeeperThan, tooDeepMessage } from '../http/json-depth';
 import type { NormalizedEvent } from '../pipeline/normalize';
 import { normalizeEvent, parsePayload, templateContext } from '../pipeline/normalize';
 import { matchWorkers, type WorkerRow } from '../pipeline/match';
@@ -141,6 +142,16 @@ async function ingestWith(
   const payload = parsePayload(source, rawBody);
   if (!payload)
     return early(failure(400, 'the body is not a JSON object', 'send the JSON payload the source documents'));
+  // Checked once, here, before anything walks the payload (matching, rendering, jsonForDb): see json-depth.ts.
+  if (nestsDeeperThan(payload)) {
+    return early(
+      failure(
+        400,
+        tooDeepMessage('the delivery'),
+        `send the JSON payload the source documents, with at most ${MAX_JSON_DEPTH} levels of objects and arrays`,
+      ),
+    );
+  }
 
   const normalized: NormalizedEvent = normalizeEvent(source, verified.event, payload);
   const context = templateContext(source, verified.deliveryId, normalized, payload);

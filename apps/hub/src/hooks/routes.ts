@@ -3,7 +3,7 @@
 // normalised, and a worker's report wakes the pipeline at once.
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { parseDefinition, redactDeep, workerSpec } from '@meshcode/worker/core';
+import { findCredentials, formatValuePath, parseDefinition, workerSpec } from '@meshcode/worker/core';
 import { keyHashFromHeaders } from '../auth';
 import { HttpError, httpError } from '../http/errors';
 import type { ServerDeps } from '../http/server';
@@ -26,6 +26,51 @@ function json(reply: FastifyReply, status: number, body: unknown): FastifyReply 
 /** A fresh webhook secret in the form the source expects (Standard Webhooks wants whsec_<base64>). */
 export function newWebhookSecret(source: string): string {
   return source === 'standard' ? `whsec_${randomBytes(24).toString('base64')}` : randomBytes(32).toString('hex');
+}
+
+/**
+ * The largest plain webhook secret and write-back token. Sealed, a value grows to 5 + 4/3 × (28 + its bytes)
+ * characters ("mck1:", IV and tag, base64url), and mesh.check_envelope takes at most 8,000: 1,024 bytes seal to 1,408
+ * characters, 4,096 to 5,504.
+ */
+export const SECRET_MAX_BYTES = 1024;
+export const TOKEN_MAX_BYTES = 4096;
+
+/** What a JSON value is, for an error about an argument of the wrong type. */
+function jsonKind(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+}
+
+/**
+ * A secret or token as the caller sent it, checked before it is sealed (SQL sees only the envelope): a string, or
+ * null or "" to remove it; no NUL character (no text argument takes one); at most `maxBytes` bytes of UTF-8.
+ */
+function checkPlain(args: Record<string, unknown>, arg: string, what: string, maxBytes: number, hint: string): void {
+  const value = args[arg];
+  if (value === undefined || value === null) return;
+  if (typeof value !== 'string') {
+    throw httpError(
+      400,
+      'PT400',
+      `${arg} must be a string: the ${what} (got ${jsonKind(value)})`,
+      `pass ${arg} as a JSON string`,
+    );
+  }
+  if (value.includes('\0')) {
+    throw httpError(
+      400,
+      'PT400',
+      `${arg} contains a NUL character (\\u0000)`,
+      `pass the ${what} exactly as it was issued: no ${what} contains NUL`,
+    );
+  }
+  const bytes = Buffer.byteLength(value, 'utf8');
+  if (bytes > maxBytes) {
+    throw httpError(400, 'PT400', `${arg} is ${bytes} bytes; the limit is ${maxBytes}`, `shorten ${arg}: ${hint}`);
+  }
 }
 
 function requirePipeline(deps: ServerDeps): Pipeline {
@@ -88,6 +133,13 @@ export function registerHookRoutes(app: FastifyInstance, deps: ServerDeps): void
     const keyHash = await authenticated(req);
     const pipeline = requirePipeline(deps);
     const args = argsOf(req);
+    checkPlain(
+      args,
+      'p_secret',
+      'webhook secret',
+      SECRET_MAX_BYTES,
+      `a webhook secret is at most ${SECRET_MAX_BYTES} bytes; leave p_secret out and the hub generates one`,
+    );
     const source = typeof args['p_source'] === 'string' ? args['p_source'] : '';
     let generated: string | undefined;
     if (!('p_secret' in args)) {
@@ -111,6 +163,13 @@ export function registerHookRoutes(app: FastifyInstance, deps: ServerDeps): void
     const keyHash = await authenticated(req);
     const pipeline = requirePipeline(deps);
     const args = argsOf(req);
+    checkPlain(
+      args,
+      'p_token',
+      'write-back token',
+      TOKEN_MAX_BYTES,
+      `a write-back token is at most ${TOKEN_MAX_BYTES} bytes; pass only the token the provider issued`,
+    );
     const source = typeof args['p_source'] === 'string' ? args['p_source'] : '';
     const token = args['p_token'];
     if (typeof token === 'string' && token !== '') args['p_token'] = pipeline.keys.encrypt(token, `${source}:token`);
@@ -120,7 +179,16 @@ export function registerHookRoutes(app: FastifyInstance, deps: ServerDeps): void
   app.post('/rest/v1/rpc/mc_worker_upsert', async (req, reply) => {
     const keyHash = await authenticated(req);
     const args = argsOf(req);
-    const parsed = parseDefinition(args['p_definition']);
+    const definition = args['p_definition'];
+    if (jsonKind(definition) !== 'an object') {
+      throw httpError(
+        400,
+        'PGRST100',
+        `p_definition must be the worker file as a JSON object (got ${jsonKind(definition)})`,
+        'pass the parsed worker YAML as p_definition (docs/workers.md), or add it with meshcode worker add <file>',
+      );
+    }
+    const parsed = parseDefinition(definition);
     if (!parsed.ok) {
       throw httpError(
         400,
@@ -129,11 +197,13 @@ export function registerHookRoutes(app: FastifyInstance, deps: ServerDeps): void
         'fix the worker file; meshcode worker add names the line of each problem',
       );
     }
-    if (JSON.stringify(redactDeep(args['p_definition'])) !== JSON.stringify(args['p_definition'])) {
+    const credentials = findCredentials(definition).map(formatValuePath);
+    if (credentials.length > 0) {
+      const more = credentials.length > 3 ? ` and ${credentials.length - 3} more` : '';
       throw httpError(
         400,
         'PGRST100',
-        'the worker definition contains something that looks like a credential',
+        `the worker definition contains something that looks like a credential at ${credentials.slice(0, 3).join(', ')}${more}`,
         'keep secrets in MESHCODE_HOME/secrets.yml on the worker machine and refer to them by name',
       );
     }

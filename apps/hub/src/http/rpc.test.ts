@@ -3,6 +3,7 @@ import { createSupabase } from '@meshcode/client';
 import { expect, it } from 'vitest';
 import { describeBackends } from '@meshcode/db/testing';
 import { newAccount, newMesh, useTestHub } from '../testing/hub-fixture';
+import { postFromThread } from '../testing/thread-client';
 
 describeBackends('hub RPC surface', (getDb) => {
   const hub = useTestHub(getDb);
@@ -138,6 +139,120 @@ describeBackends('hub RPC surface', (getDb) => {
     ).rejects.toMatchObject({ code: '23514' });
   });
 
+  it('a missing agent or worker definition is named by the argument the call takes', async () => {
+    const owner = await newMesh(hub.url, 'p', ['backend']);
+    const sb = createSupabase(hub.url, owner.key);
+    const required = (argument: string) => ({
+      status: 400,
+      error: expect.objectContaining({ message: 'agent is required', hint: `pass ${argument}: the agent name` }),
+    });
+    expect(await sb.rpc('mc_get_agent', { p_meshwork: 'p' })).toMatchObject(required('p_name'));
+    expect(await sb.rpc('mc_worker_get', { p_meshwork: 'p' })).toMatchObject(required('p_name'));
+    expect(await sb.rpc('mc_wait', { p_meshwork: 'p', p_timeout_seconds: 0 })).toMatchObject(required('p_agent'));
+    // An owner may read any agent's memory, so the agent is looked up rather than resolved; it is still required.
+    for (const [fn, args] of [
+      ['mc_memory_get', {}],
+      ['mc_memory_set', { p_key: 'k', p_value: 'v' }],
+      ['mc_memory_delete', { p_key: 'k' }],
+    ] as const) {
+      expect(await sb.rpc(fn, { p_meshwork: 'p', p_agent: ' ', ...args })).toMatchObject({
+        status: 400,
+        error: expect.objectContaining({
+          message: 'agent is required',
+          hint: 'pass p_agent: whose memory (the agent name)',
+        }),
+      });
+    }
+    for (const [definition, got] of [
+      [undefined, 'nothing'],
+      ['name: w', 'a string'],
+      [[{ name: 'w' }], 'an array'],
+    ] as const) {
+      expect(await sb.rpc('mc_worker_upsert', { p_meshwork: 'p', p_definition: definition })).toMatchObject({
+        status: 400,
+        error: expect.objectContaining({
+          message: `p_definition must be the worker file as a JSON object (got ${got})`,
+          hint: expect.stringContaining('docs/workers.md'),
+        }),
+      });
+    }
+  });
+
+  it('refuses an agent named "overseer" and a project named like an id', async () => {
+    const owner = await newMesh(hub.url, 'p', ['backend']);
+    const sb = createSupabase(hub.url, owner.key);
+    expect(await sb.rpc('mc_add_agent', { p_meshwork: 'p', p_name: 'Overseer' })).toMatchObject({
+      status: 400,
+      error: expect.objectContaining({
+        message: "agent name 'overseer' is reserved",
+        hint: 'choose another name: "overseer" names the person overseeing the project in every message',
+      }),
+    });
+    const id = (await owner.client.listMeshworks())[0]!.id;
+    expect(await sb.rpc('mc_create_meshwork', { p_name: id.toUpperCase() })).toMatchObject({
+      status: 400,
+      error: expect.objectContaining({ message: `project name '${id}' has the form of a project id` }),
+    });
+    expect((await owner.client.listMeshworks()).map((m) => m.name)).toEqual(['p']);
+  });
+
+  it('mc_worker_upsert refuses before SQL what the parser refuses, names where a credential is, and stores the rest', async () => {
+    const owner = await newMesh(hub.url, 'p', ['backend']);
+    const sb = createSupabase(hub.url, owner.key);
+    const worker = (extra: Record<string, unknown>) => ({
+      name: 'w',
+      driver: 'exec',
+      exec: { command: ['cat'] },
+      ...extra,
+    });
+    const upsert = (definition: Record<string, unknown>) =>
+      sb.rpc('mc_worker_upsert', { p_meshwork: 'p', p_definition: definition });
+    const refused = (message: string | RegExp) => ({
+      status: 400,
+      error: expect.objectContaining({
+        message: typeof message === 'string' ? message : expect.stringMatching(message),
+      }),
+    });
+    const rule = (prompt: string) => ({ source: 'github', on: 'push', prompt });
+    expect(await upsert(worker({ events: [rule('ok'), rule('never print password: hunter22')] }))).toMatchObject(
+      refused('the worker definition contains something that looks like a credential at events[1].prompt'),
+    );
+    const leaky = rule('Authorization: Bearer abcdefgh12345678');
+    expect(
+      await upsert(worker({ description: 'uses sk-abcdefghijklmnop1234', events: [leaky, leaky, leaky, leaky] })),
+    ).toMatchObject(
+      refused(
+        'the worker definition contains something that looks like a credential at description, events[0].prompt, events[1].prompt and 2 more',
+      ),
+    );
+    expect(await upsert(worker({ name: `w${'x'.repeat(63)}` }))).toMatchObject(
+      refused(/^The worker definition is invalid: name must be 1-63 characters/),
+    );
+    expect(await upsert(worker({ limits: { task_timeout: '25d' } }))).toMatchObject(
+      refused(/^The worker definition is invalid: limits\.task_timeout must be at most 24\.8 days \(2147483647 ms\)/),
+    );
+    expect(await upsert(worker({ schedule: { cron: '0 9 * * *', prompt: 'hi', timeout: '0s' } }))).toMatchObject(
+      refused(/^The worker definition is invalid: schedule\.0\.timeout must be at least 1s/),
+    );
+    // The largest values the parser accepts fit the SQL columns.
+    const max = 2_147_483_647;
+    const stored = await upsert(
+      worker({
+        name: `w${'x'.repeat(62)}`,
+        limits: { task_timeout: '24d', concurrency: max, rate_per_minute: max },
+        schedule: {
+          cron: '0 9 * * *',
+          prompt: 'hi',
+          timeout: 2_147_483.647,
+          max_runs_per_day: max,
+          pause_after_errors: max,
+        },
+      }),
+    );
+    expect(stored.error).toBeNull();
+    expect(stored.data).toMatchObject({ name: `w${'x'.repeat(62)}`, created: true });
+  });
+
   it('claiming a given task that cannot be claimed says why; one of no project here is a 404', async () => {
     const owner = await newMesh(hub.url, 'p', ['a', 'b']);
     const other = await newMesh(hub.url, 'q', ['c']);
@@ -220,5 +335,81 @@ describeBackends('hub RPC surface', (getDb) => {
       status: 409,
     });
     expect((await owner.client.status('p')).agents[0]?.status).toBe('online');
+  });
+
+  it('refuses JSON nested deeper than 256 levels with a 400 naming the limit, and takes it up to the limit', async () => {
+    const owner = await newMesh(hub.url, 'p', ['a', 'b']);
+    const post = async (fn: string, body: string, key: string | null = owner.key) => {
+      const headers: Record<string, string> = { 'content-type': 'application/json' };
+      if (key) headers.authorization = `Bearer ${key}`;
+      const res = await fetch(`${hub.url}/rest/v1/rpc/${fn}`, { method: 'POST', headers, body });
+      return { status: res.status, body: (await res.json()) as unknown };
+    };
+    const arrays = (levels: number) => `${'['.repeat(levels)}1${']'.repeat(levels)}`;
+    const objects = (levels: number) => `${'{"a":'.repeat(levels)}1${'}'.repeat(levels)}`;
+    const tooDeep = {
+      status: 400,
+      body: {
+        code: 'PGRST102',
+        message: 'request body is nested too deeply: JSON objects and arrays may nest at most 256 levels',
+        details: null,
+        hint: "flatten the arguments: at most 256 levels of objects and arrays, the body's own object included",
+      },
+    };
+    // Without a key, with one, and at depths JSON.stringify (and the old NUL and argument walks) overflowed on.
+    expect(await post('mc_invite_info', `{"p_token":${arrays(5000)}}`, null)).toEqual(tooDeep);
+    expect(await post('mc_whoami', `{"p_x":${arrays(5000)}}`)).toEqual(tooDeep);
+    expect(await post('mc_whoami', arrays(100_000))).toEqual(tooDeep);
+    const send = (data: string) =>
+      post('mc_send', `{"p_meshwork":"p","p_from":"a","p_to":"b","p_body":"hi","p_data":${data}}`);
+    expect(await send(objects(5000))).toEqual(tooDeep);
+    expect(await send(objects(4000))).toEqual(tooDeep);
+    // The body's object is level 1: p_data may nest 255 more, and comes back whole.
+    expect(await send(objects(256))).toEqual(tooDeep);
+    expect((await send(objects(255))).status).toBe(200);
+    const inbox = await owner.client.wait({ meshwork: 'p', agent: 'b', timeoutSeconds: 0 });
+    let data: unknown = inbox.messages[0]?.data;
+    let levels = 0;
+    for (; data !== null && typeof data === 'object'; levels++) data = (data as { a: unknown }).a;
+    expect([levels, data]).toEqual([255, 1]);
+    // A wide body is not deep: 100,000 siblings two levels down are fine.
+    expect((await post('mc_whoami', `{"p_x":[${Array(100_000).fill('[1]').join(',')}]}`)).status).toBe(404);
+  });
+
+  it('answers every body over 2 MB with the 413 envelope, never a reset connection', async () => {
+    const a = await newAccount(hub.url);
+    const headers = { authorization: `Bearer ${a.key}`, 'content-type': 'application/json' };
+    const tooLarge = {
+      code: 'PGRST100',
+      message: 'request body is larger than 2 MB',
+      details: null,
+      hint: 'send a smaller body',
+    };
+    // From a client on its own event loop: one sharing the hub's never sees the reset it would get while writing.
+    for (const mb of [2.2, 8]) {
+      const body = JSON.stringify({ p_x: 'x'.repeat(mb * 1024 * 1024) });
+      const answers = await postFromThread(`${hub.url}/rest/v1/rpc/mc_whoami`, headers, body, 10);
+      expect(answers).toEqual(Array(10).fill({ status: 413, text: JSON.stringify(tooLarge) }));
+    }
+    // Sent without a Content-Length (chunked), the body is refused only once 2 MB have arrived: the same answer.
+    const chunk = new TextEncoder().encode('x'.repeat(256 * 1024));
+    for (let i = 0; i < 3; i++) {
+      let sent = 0;
+      const stream = new ReadableStream<Uint8Array>({
+        pull(controller) {
+          if (sent++ < 12) controller.enqueue(chunk);
+          else controller.close();
+        },
+      });
+      const res = await fetch(`${hub.url}/rest/v1/rpc/mc_whoami`, {
+        method: 'POST',
+        headers,
+        body: stream,
+        duplex: 'half',
+      } as RequestInit);
+      expect([i, res.status, await res.json()]).toEqual([i, 413, tooLarge]);
+    }
+    const ok = await fetch(`${hub.url}/rest/v1/rpc/mc_whoami`, { method: 'POST', headers, body: '{}' });
+    expect(ok.status).toBe(200);
   });
 });

@@ -10,7 +10,9 @@ import type { Pipeline } from '../pipeline/service';
 import type { Feeds } from '../realtime/feeds';
 import { parseFeedCursor, rpcFeedSource } from '../realtime/feeds';
 import type { RpcExecutor } from '../rpc';
+import { drainBody } from './drain';
 import { fromDbError, HttpError, httpError } from './errors';
+import { MAX_JSON_DEPTH, nestsDeeperThan, tooDeepMessage } from './json-depth';
 import { registerSessionRoutes } from './session';
 import { registerStatic } from './static';
 
@@ -101,14 +103,28 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
     const text = typeof body === 'string' ? body : body.toString('utf8');
     if (text.trim() === '') return done(null, undefined);
+    let parsed: unknown;
     try {
-      done(null, JSON.parse(text));
+      parsed = JSON.parse(text);
     } catch {
-      done(
+      return done(
         httpError(400, 'PGRST102', 'request body is not valid JSON', 'send a JSON object of named arguments'),
         undefined,
       );
     }
+    // Nesting deeper than the limit takes at least two characters a level: short bodies need no walk.
+    if (text.length > 2 * MAX_JSON_DEPTH && nestsDeeperThan(parsed)) {
+      return done(
+        httpError(
+          400,
+          'PGRST102',
+          tooDeepMessage('request body'),
+          `flatten the arguments: at most ${MAX_JSON_DEPTH} levels of objects and arrays, the body's own object included`,
+        ),
+        undefined,
+      );
+    }
+    done(null, parsed);
   });
 
   // Hooks on every request are callback-style: an async hook costs a promise and a turn of the microtask queue.
@@ -116,6 +132,13 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     reply.headers(CORS_HEADERS);
     if (req.method === 'OPTIONS') reply.code(204).send();
     else done();
+  });
+
+  // A body over its limit (here or in a route group with its own limit) is read to its end before the 413 goes out,
+  // so the client still writing it reads the answer instead of a reset connection (see drain.ts).
+  app.addHook('onError', (req, _reply, err, done) => {
+    if ((err as { code?: string }).code !== 'FST_ERR_CTP_BODY_TOO_LARGE') return done();
+    void drainBody(req.raw, deps.shutdown).then(() => done());
   });
 
   app.setErrorHandler((err, _req, reply) => {
