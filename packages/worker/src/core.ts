@@ -32,7 +32,7 @@ export {
   type SecretLookup,
   type Secrets,
 } from './secrets';
-export { looksLikeCredential, redact, redactDeep } from './redact';
+export { findCredentials, formatValuePath, looksLikeCredential, redact, redactDeep, type ValuePath } from './redact';
 export { parseWorkerOutput, workerResultSchema, type WorkerResult } from './result';
 export {
   DEFAULT_RETRY_POLICY,

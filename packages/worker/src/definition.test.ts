@@ -169,6 +169,120 @@ describe('parseWorkerYaml', () => {
     expect(issues[1]?.message).toMatch(/secrets\.yml/);
   });
 
+  it('refuses a credential in any field, as the hub does, naming the field and its line once', () => {
+    const text = reviewer
+      .replace('Reviews pull requests for security issues', 'Reviews PRs with sk-abcdefghijklmnop1234')
+      .replace('Review this PR for security issues.', 'Review this PR; never print password: hunter22.')
+      .replace('CLAUDE_EFFORT: high', 'GITHUB_TOKEN: ghp_16C7e42F292c6912E7710c838347Ae178B4a');
+    const issues = issuesOf(text);
+    expect(issues.map((issue) => [issue.line, issue.field])).toEqual([
+      [3, 'description'],
+      [15, 'env.GITHUB_TOKEN'],
+      [26, 'events.0.prompt'],
+    ]);
+    expect(issues[2]?.message).toMatch(/^looks like a credential; .*secrets\.yml/);
+    // The credential is reported even when the rest of the file is valid.
+    const prompt =
+      'name: w\ndriver: exec\nexec: { command: [cat] }\nschedule:\n  cron: "0 9 * * *"\n  prompt: "api_key=abc123"\n';
+    expect(issuesOf(prompt)).toEqual([expect.objectContaining({ line: 6, column: 11, field: 'schedule.prompt' })]);
+  });
+
+  it('accepts only names the hub accepts: 1-63 characters, starting with a letter or digit, not "overseer"', () => {
+    const named = (name: string) => `name: ${name}\ndriver: exec\nexec: { command: [cat] }\n`;
+    expect(parseWorkerYaml(named(`A${'b'.repeat(62)}`), 'w.yml').ok).toBe(true);
+    expect(parseWorkerYaml(named('pr-bot_2.v1'), 'w.yml').ok).toBe(true);
+    for (const bad of [`a${'b'.repeat(63)}`, '-bot', '.bot', 'pr/bot', 'pr bot', '"é"']) {
+      expect(issuesOf(named(bad))).toEqual([
+        expect.objectContaining({
+          line: 1,
+          field: 'name',
+          message: 'must be 1-63 characters: letters, digits, ".", "_" or "-", starting with a letter or digit',
+        }),
+      ]);
+    }
+    expect(issuesOf(named('Overseer'))).toEqual([
+      expect.objectContaining({ line: 1, field: 'name', message: expect.stringMatching(/^is reserved: "overseer"/) }),
+    ]);
+  });
+
+  it('reads durations from 1s to 2^31-1 ms, bare or quoted numbers as seconds, units in lowercase', () => {
+    const timeout = (value: string) => {
+      const result = parseWorkerYaml(
+        `name: w\ndriver: exec\nexec: { command: [cat] }\nlimits:\n  task_timeout: ${value}\n`,
+        'w.yml',
+      );
+      return result.ok ? result.worker.limits.task_timeout : result.issues.map((i) => `${i.field} ${i.message}`);
+    };
+    expect(timeout('90')).toBe(90_000);
+    expect(timeout('"30"')).toBe(30_000);
+    expect(timeout('"2.5"')).toBe(2_500);
+    expect(timeout('1s')).toBe(1_000);
+    expect(timeout('1500ms')).toBe(1_500);
+    expect(timeout('24d')).toBe(24 * 86_400_000);
+    for (const tooShort of ['0s', '"0.0001s"', '0', '0.0004', '999ms', '-5']) {
+      expect(timeout(tooShort)).toEqual(['limits.task_timeout must be at least 1s']);
+    }
+    for (const tooLong of ['25d', '30d', '2147483.648']) {
+      expect(timeout(tooLong)).toEqual([
+        'limits.task_timeout must be at most 24.8 days (2147483647 ms); 24d is the most in whole days',
+      ]);
+    }
+    expect(timeout('2147483.647')).toBe(2_147_483_647);
+    expect(timeout('5M')).toEqual([
+      'limits.task_timeout must be a duration such as 30s, 10m or 1h (a bare number means seconds); units are lowercase: ms, s, m (minutes), h, d',
+    ]);
+    expect(timeout('soon')).toEqual([
+      'limits.task_timeout must be a duration such as 30s, 10m or 1h (a bare number means seconds)',
+    ]);
+    // The schedule's timeout follows the same rules.
+    const schedule = (value: string) =>
+      issuesOf(
+        `name: w\ndriver: exec\nexec: { command: [cat] }\nschedule: { cron: "0 9 * * *", prompt: hi, timeout: ${value} }\n`,
+      ).map((i) => `${i.field} ${i.message}`);
+    expect(schedule('0s')).toEqual(['schedule.0.timeout must be at least 1s']);
+    expect(schedule('25d')).toEqual([expect.stringMatching(/^schedule\.0\.timeout must be at most 24\.8 days/)]);
+  });
+
+  it("keeps counters within the hub's int columns", () => {
+    const text = `name: w\ndriver: exec\nexec: { command: [cat] }\nschedule: { cron: "0 9 * * *", prompt: hi, max_runs_per_day: 2147483648 }\nlimits: { concurrency: 0, rate_per_minute: 2147483647 }\n`;
+    expect(issuesOf(text).map((i) => `${i.field} ${i.message}`)).toEqual([
+      'schedule.0.max_runs_per_day must be at most 2147483647',
+      'limits.concurrency must be greater than 0',
+    ]);
+  });
+
+  it('refuses sizes of zero bytes', () => {
+    const size = (value: string) =>
+      parseWorkerYaml(`name: w\ndriver: exec\nexec:\n  command: [cat]\n  max_output_bytes: ${value}\n`, 'w.yml');
+    for (const zero of ['0', '0k', '"0 MB"', '0.0001k', '-1']) {
+      const result = size(zero);
+      expect(result.ok ? [] : result.issues).toEqual([
+        expect.objectContaining({
+          line: 5,
+          field: 'exec.max_output_bytes',
+          message: 'must be at least 1 byte, such as 64k, 512m or 4g',
+        }),
+      ]);
+    }
+    const one = size('1');
+    expect(one.ok && one.worker.driver === 'exec' && one.worker.exec.max_output_bytes).toBe(1);
+  });
+
+  it('requires docker.command for a long-lived container', () => {
+    const text = 'name: w\ndriver: docker\ndocker:\n  image: alpine\n  mode: long-lived\n';
+    expect(issuesOf(text)).toEqual([
+      expect.objectContaining({
+        line: 3,
+        field: 'docker.command',
+        message: expect.stringMatching(
+          /^is required with mode: long-lived .*add the command, e\.g\. command: \[claude, -p\]/,
+        ),
+      }),
+    ]);
+    expect(parseWorkerYaml(`${text}  command: [cat]\n`, 'w.yml').ok).toBe(true);
+    expect(parseWorkerYaml(text.replace('long-lived', 'oneshot'), 'w.yml').ok).toBe(true);
+  });
+
   it('validates cron expressions and time zones with croner', () => {
     const badCron = issuesOf(reviewer.replace('"0 9 * * 1-5"', '"61 9 * * 1-5"'));
     expect(badCron).toEqual([

@@ -3,24 +3,65 @@ import { readFile } from 'node:fs/promises';
 import { Cron } from 'croner';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
 import { z } from 'zod';
-import { looksLikeCredential } from './redact';
+import { findCredentials, looksLikeCredential } from './redact';
 import { parseTemplate } from './template';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Value types
 
-const DURATION = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/;
+/** The longest timeout Node.js timers (and the SQL int columns that store it) can hold: 2^31 - 1 ms, about 24.8 days. */
+export const MAX_DURATION_MS = 2_147_483_647;
+/** The largest whole number the hub's SQL int columns hold (limits and schedule counters). */
+const MAX_INT = 2_147_483_647;
+
+const DURATION = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?$/;
+const DURATION_ANY_CASE = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/i;
 const DURATION_HINT = 'must be a duration such as 30s, 10m or 1h (a bare number means seconds)';
 const DURATION_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 
-/** "30s", "10m", "1h", "500ms" or a number of seconds; parsed to milliseconds. */
-const duration = z
-  .union([z.number().positive(), z.string().regex(DURATION, { error: DURATION_HINT })], { error: DURATION_HINT })
-  .transform((value) => {
-    if (typeof value === 'number') return Math.round(value * 1_000);
-    const [, amount, unit] = DURATION.exec(value) as unknown as [string, string, keyof typeof DURATION_MS];
-    return Math.round(Number(amount) * DURATION_MS[unit]);
+function formatMs(ms: number): string {
+  return ms % 1_000 === 0 ? `${ms / 1_000}s` : `${ms}ms`;
+}
+
+/**
+ * "30s", "10m", "1h", "500ms", or a number of seconds (30, or quoted "30"); parsed to whole milliseconds, at least
+ * `minMs` and at most MAX_DURATION_MS.
+ */
+const duration = (minMs: number) =>
+  z.union([z.number(), z.string()], { error: DURATION_HINT }).transform((value, ctx) => {
+    let ms: number;
+    if (typeof value === 'number') {
+      ms = Math.round(value * 1_000);
+    } else {
+      const match = DURATION.exec(value.trim());
+      if (!match) {
+        ctx.addIssue({
+          code: 'custom',
+          message: DURATION_ANY_CASE.test(value.trim())
+            ? `${DURATION_HINT}; units are lowercase: ms, s, m (minutes), h, d`
+            : DURATION_HINT,
+        });
+        return z.NEVER;
+      }
+      const [, amount, unit] = match as unknown as [string, string, keyof typeof DURATION_MS | undefined];
+      ms = Math.round(Number(amount) * DURATION_MS[unit ?? 's']);
+    }
+    if (ms < minMs) {
+      ctx.addIssue({ code: 'custom', message: `must be at least ${formatMs(minMs)}` });
+      return z.NEVER;
+    }
+    if (ms > MAX_DURATION_MS) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `must be at most 24.8 days (${MAX_DURATION_MS} ms); 24d is the most in whole days`,
+      });
+      return z.NEVER;
+    }
+    return ms;
   });
+
+/** The hub raises a run's timeout below one second to one second (mesh.create_run), so a shorter one is refused. */
+const MIN_TIMEOUT_MS = 1_000;
 
 const SIZE = /^(\d+(?:\.\d+)?)\s*(b|k|kb|kib|m|mb|mib|g|gb|gib)?$/i;
 const SIZE_HINT = 'must be a size such as 64k, 512m or 4g';
@@ -28,14 +69,26 @@ const SIZE_FACTOR: Record<string, number> = { b: 1, k: 1024, kb: 1024, kib: 1024
 SIZE_FACTOR['mib'] = 1024 ** 2;
 SIZE_FACTOR['g'] = SIZE_FACTOR['gb'] = SIZE_FACTOR['gib'] = 1024 ** 3;
 
-/** "512m", "4g", "64k" or a number of bytes; parsed to bytes (binary units). */
+/** "512m", "4g", "64k" or a number of bytes; parsed to bytes (binary units), at least 1. */
 const byteSize = z
-  .union([z.number().int().positive(), z.string().regex(SIZE, { error: SIZE_HINT })], { error: SIZE_HINT })
-  .transform((value) => {
-    if (typeof value === 'number') return value;
-    const [, amount, unit] = SIZE.exec(value) as unknown as [string, string, string | undefined];
-    return Math.round(Number(amount) * (SIZE_FACTOR[(unit ?? 'b').toLowerCase()] ?? 1));
+  .union([z.number().int(), z.string().regex(SIZE, { error: SIZE_HINT })], { error: SIZE_HINT })
+  .transform((value, ctx) => {
+    const bytes =
+      typeof value === 'number'
+        ? value
+        : (() => {
+            const [, amount, unit] = SIZE.exec(value) as unknown as [string, string, string | undefined];
+            return Math.round(Number(amount) * (SIZE_FACTOR[(unit ?? 'b').toLowerCase()] ?? 1));
+          })();
+    if (bytes < 1) {
+      ctx.addIssue({ code: 'custom', message: 'must be at least 1 byte, such as 64k, 512m or 4g' });
+      return z.NEVER;
+    }
+    return bytes;
   });
+
+/** A whole number from 1 to what the hub's SQL int columns hold. */
+const count = () => z.number().int().positive().max(MAX_INT);
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const envName = z.string().regex(ENV_NAME, { error: 'must be an environment variable name such as API_KEY' });
@@ -91,25 +144,37 @@ const execSection = z.strictObject({
   max_output_bytes: byteSize.default(1024 * 1024),
 });
 
-const dockerSection = z.strictObject({
-  image: z.string().min(1),
-  command: argv.optional(),
-  cwd: absolutePath.optional(),
-  mode: z.enum(['oneshot', 'long-lived']).default('oneshot'),
-  cpus: z.number().positive().max(256).default(2),
-  memory: byteSize.default(4 * 1024 ** 3),
-  pids: z.number().int().positive().default(512),
-  network: z
-    .string()
-    .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, { error: 'must be a Docker network name such as bridge or none' })
-    .default('bridge'),
-  user: z
-    .string()
-    .regex(/^\d+(?::\d+)?$/, { error: 'must be uid or uid:gid' })
-    .optional(),
-  pull: z.enum(['missing', 'never']).default('missing'),
-  max_output_bytes: byteSize.default(1024 * 1024),
-});
+const dockerSection = z
+  .strictObject({
+    image: z.string().min(1),
+    command: argv.optional(),
+    cwd: absolutePath.optional(),
+    mode: z.enum(['oneshot', 'long-lived']).default('oneshot'),
+    cpus: z.number().positive().max(256).default(2),
+    memory: byteSize.default(4 * 1024 ** 3),
+    pids: z.number().int().positive().default(512),
+    network: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, { error: 'must be a Docker network name such as bridge or none' })
+      .default('bridge'),
+    user: z
+      .string()
+      .regex(/^\d+(?::\d+)?$/, { error: 'must be uid or uid:gid' })
+      .optional(),
+    pull: z.enum(['missing', 'never']).default('missing'),
+    max_output_bytes: byteSize.default(1024 * 1024),
+  })
+  .superRefine((section, ctx) => {
+    // A long-lived container idles on `sleep infinity` (its entrypoint replaced), so each task needs a command to exec.
+    if (section.mode === 'long-lived' && !section.command) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['command'],
+        message:
+          "is required with mode: long-lived (each task runs it with docker exec in the idle container); add the command, e.g. command: [claude, -p], or use mode: oneshot to run the image's own command",
+      });
+    }
+  });
 
 const openaiSection = z.strictObject({
   base_url: httpUrl,
@@ -231,9 +296,9 @@ const scheduleEntry = z
     cron: z.string().min(1),
     timezone: z.string().min(1).optional(),
     prompt: template,
-    max_runs_per_day: z.number().int().positive().default(50),
-    timeout: duration.prefault('10m'),
-    pause_after_errors: z.number().int().positive().default(5),
+    max_runs_per_day: count().default(50),
+    timeout: duration(MIN_TIMEOUT_MS).prefault('10m'),
+    pause_after_errors: count().default(5),
     skip_when_busy: z.boolean().default(true),
   })
   .superRefine((entry, ctx) => {
@@ -257,10 +322,10 @@ const scheduleEntry = z
 export type ScheduleEntry = z.output<typeof scheduleEntry>;
 
 const limits = z.strictObject({
-  concurrency: z.number().int().positive().default(1),
-  rate_per_minute: z.number().int().positive().default(60),
+  concurrency: count().default(1),
+  rate_per_minute: count().default(60),
   daily_cost_usd: z.number().nonnegative().optional(),
-  task_timeout: duration.prefault('10m'),
+  task_timeout: duration(MIN_TIMEOUT_MS).prefault('10m'),
   max_attempts: z.number().int().min(1).max(20).default(3),
 });
 export type WorkerLimits = z.output<typeof limits>;
@@ -269,9 +334,15 @@ export type WorkerLimits = z.output<typeof limits>;
 // The worker
 
 const common = {
+  // The hub's mesh.check_name, which stores the name lowercased: ^[a-z0-9][a-z0-9._-]{0,62}$, and not "overseer".
   name: z
     .string()
-    .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, { error: 'must be 1-64 letters, digits, ".", "_" or "-"' }),
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, {
+      error: 'must be 1-63 characters: letters, digits, ".", "_" or "-", starting with a letter or digit',
+    })
+    .refine((value) => value.toLowerCase() !== 'overseer', {
+      error: 'is reserved: "overseer" names the person overseeing the project in every message; choose another name',
+    }),
   description: z.string().optional(),
   model: z.string().min(1).optional(),
   env: z
@@ -401,10 +472,8 @@ export function parseWorkerYaml(text: string, fileName: string): ParseWorkerResu
     ]);
   }
   const parsed = workerSchema.safeParse(data, { error: describeIssue });
-  if (parsed.success) return { ok: true, worker: parsed.data };
-
   const issues: WorkerFileIssue[] = [];
-  for (const issue of parsed.error.issues) {
+  for (const issue of parsed.success ? [] : parsed.error.issues) {
     const path = issue.path.filter((segment): segment is string | number => typeof segment !== 'symbol');
     if (issue.code === 'unrecognized_keys') {
       for (const key of issue.keys) {
@@ -423,9 +492,20 @@ export function parseWorkerYaml(text: string, fileName: string): ParseWorkerResu
     }
     issues.push(position(doc, lineCounter, fileName, path, { message: issue.message, onKey: false }));
   }
+  // The hub refuses a definition in which any value looks like a credential (findCredentials), not only the fields
+  // the schema checks; say so here, once per value, with its line.
+  const reported = new Set(issues.map((issue) => issue.field));
+  for (const path of findCredentials(data)) {
+    if (reported.has(path.join('.'))) continue;
+    issues.push(position(doc, lineCounter, fileName, path, { message: CREDENTIAL_HINT, onKey: false }));
+  }
+  if (parsed.success && issues.length === 0) return { ok: true, worker: parsed.data };
   issues.sort((a, b) => a.line - b.line || a.column - b.column);
   return failed(issues);
 }
+
+const CREDENTIAL_HINT =
+  'looks like a credential; the hub refuses a worker file with one in any field: keep secrets in secrets.yml, refer to them by name (tokens, api_key), and reword text such as "password: ..."';
 
 /** Zod's generic messages rephrased as predicates that follow the field name ("docker.cpus must be a number"). */
 function describeIssue(issue: z.core.$ZodRawIssue): string | undefined {
@@ -438,9 +518,13 @@ function describeIssue(issue: z.core.$ZodRawIssue): string | undefined {
     case 'too_small':
       if (issue.origin === 'string') return 'must not be empty';
       if (issue.origin === 'array') return `must have at least ${String(issue.minimum)} item(s)`;
-      return `must be at least ${String(issue.minimum)}`;
+      return issue.inclusive === false
+        ? `must be greater than ${String(issue.minimum)}`
+        : `must be at least ${String(issue.minimum)}`;
     case 'too_big':
-      return `must be at most ${String(issue.maximum)}`;
+      return issue.inclusive === false
+        ? `must be less than ${String(issue.maximum)}`
+        : `must be at most ${String(issue.maximum)}`;
     default:
       return undefined;
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { looksLikeCredential, redact, redactDeep } from './redact';
+import { findCredentials, formatValuePath, looksLikeCredential, redact, redactDeep } from './redact';
 
 const samples: [string, string][] = [
   ['meshcode key', 'mc_4fJk2LmN9pQrS7tUvWxYz0aBcDeF'],
@@ -58,5 +58,22 @@ describe('redact', () => {
       n: 1,
       b: { c: null },
     });
+  });
+
+  it('finds the path of every string redactDeep would change, and writes it as a reader would', () => {
+    const value = {
+      name: 'w',
+      events: [{ prompt: 'hello' }, { prompt: 'use password: hunter22', filter: { 'a.b': 'Bearer abcdefgh1234' } }],
+      env: { GITHUB_TOKEN: 'ghp_16C7e42F292c6912E7710c838347Ae178B4a', N: 3 },
+    };
+    const found = findCredentials(value);
+    expect(found).toEqual([
+      ['events', 1, 'prompt'],
+      ['events', 1, 'filter', 'a.b'],
+      ['env', 'GITHUB_TOKEN'],
+    ]);
+    expect(found.length > 0).toBe(JSON.stringify(redactDeep(value)) !== JSON.stringify(value));
+    expect(found.map(formatValuePath)).toEqual(['events[1].prompt', 'events[1].filter["a.b"]', 'env.GITHUB_TOKEN']);
+    expect(findCredentials({ events: [{ prompt: 'hello' }] })).toEqual([]);
   });
 });

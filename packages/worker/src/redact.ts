@@ -77,3 +77,30 @@ export function redactDeep<T>(value: T): T {
 export function looksLikeCredential(text: string): boolean {
   return redact(text) !== text;
 }
+
+/** Where a value sits in a JSON-like document: keys and list indexes from the root. */
+export type ValuePath = (string | number)[];
+
+/**
+ * The path of every string in a JSON-like value that looks like a credential (what redactDeep would change), in
+ * document order. Keys are not checked, as redactDeep leaves them alone.
+ */
+export function findCredentials(value: unknown, path: ValuePath = []): ValuePath[] {
+  if (typeof value === 'string') return looksLikeCredential(value) ? [path] : [];
+  if (Array.isArray(value)) return value.flatMap((item: unknown, index) => findCredentials(item, [...path, index]));
+  if (value !== null && typeof value === 'object') {
+    return Object.entries(value).flatMap(([key, item]) => findCredentials(item, [...path, key]));
+  }
+  return [];
+}
+
+/** A path as a reader writes it: events[0].prompt, or events[0].filter["sender.login"] for a key with a dot. */
+export function formatValuePath(path: ValuePath): string {
+  let out = '';
+  for (const segment of path) {
+    if (typeof segment === 'number') out += `[${segment}]`;
+    else if (/^[A-Za-z_][A-Za-z0-9_-]*$/.test(segment)) out += out ? `.${segment}` : segment;
+    else out += `[${JSON.stringify(segment)}]`;
+  }
+  return out;
+}

@@ -26,6 +26,18 @@ describe('parseTemplate', () => {
 });
 
 describe('renderPrompt', () => {
+  it('pretty-prints a small object, and prints a large, deep one compactly before cutting it to the cap', () => {
+    const small = renderPrompt('{{ event }}', { event: { a: { b: 1 } } }, { nonce: 'n' });
+    expect(small.ok && small.prompt).toContain('{\n  "a": {\n    "b": 1\n  }\n}');
+    // 20,000 leaves at depth 200: pretty-printed, each leaf would carry 400 spaces of indentation.
+    let deep: unknown = Array.from({ length: 20_000 }, (_, i) => i);
+    for (let i = 0; i < 200; i++) deep = [deep];
+    const big = renderPrompt('{{ event }}', { event: deep }, { nonce: 'n', maxValueChars: 5_000 });
+    expect(big).toMatchObject({ ok: true, truncated: true });
+    expect(big.ok && big.prompt).toContain(`${'['.repeat(201)}0,1,2,3`);
+    expect(big.ok && big.prompt).not.toContain('  ');
+  });
+
   it('inserts a real pull_request title as a quoted string and numbers as is', () => {
     const result = renderPrompt(
       'PR #{{ event.number }}: {{ event.pull_request.title }}',

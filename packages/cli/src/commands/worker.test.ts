@@ -303,6 +303,22 @@ limits: { task_timeout: 3s, max_attempts: 3 }
     expect(await client.rpc('mc_workers', { p_meshwork: 'demo' })).toEqual([]);
   });
 
+  it('refuses locally what the hub would refuse: a credential in any field, a long name, an overlong timeout', async () => {
+    const file = path.join(sb.root, 'leaky.yml');
+    const name = `w${'x'.repeat(63)}`;
+    await writeFile(
+      file,
+      `name: ${name}\ndriver: docker\ndocker:\n  image: alpine\n  mode: long-lived\nevents:\n  - source: github\n    on: push\n    prompt: "Deploy with Authorization: Bearer abcdefgh12345678"\nlimits:\n  task_timeout: 25d\n`,
+    );
+    const res = await runCli(['worker', 'add', file, '--project', 'demo'], sb.env);
+    expect(res.code).toBe(2);
+    expect(res.stderr).toContain(`${file}:1:7: name must be 1-63 characters`);
+    expect(res.stderr).toContain(`${file}:3:1: docker.command is required with mode: long-lived`);
+    expect(res.stderr).toContain(`${file}:9:13: events.0.prompt looks like a credential; `);
+    expect(res.stderr).toContain(`${file}:11:17: limits.task_timeout must be at most 24.8 days (2147483647 ms)`);
+    expect(await client.rpc('mc_workers', { p_meshwork: 'demo' })).toEqual([]);
+  });
+
   it('lists, removes and explains an empty project', async () => {
     expect(await cli('worker', 'ls', '--project', 'demo')).toContain('No workers in demo yet');
     expect(await cli('events', '--project', 'demo')).toContain('No events in demo yet');

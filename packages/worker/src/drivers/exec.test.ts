@@ -1,4 +1,4 @@
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -118,6 +118,23 @@ describe('exec driver with a real child process', () => {
       ok: false,
       transient: false,
       error: 'Command "meshcode-no-such-cli" was not found; install it or fix exec.command in the worker file.',
+    });
+  });
+
+  it('reports a working directory that does not exist, or is a file, as such and permanent', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'meshcode-exec-'));
+    const missing = join(dir, 'nope');
+    expect(await driver('echo', {}, { cwd: missing }).run(task())).toEqual({
+      ok: false,
+      transient: false,
+      error: `Working directory ${missing} does not exist; create it or fix exec.cwd in the worker file.`,
+    });
+    const file = join(dir, 'file.txt');
+    await writeFile(file, 'x');
+    expect(await driver('echo').run({ ...task(), cwd: file })).toEqual({
+      ok: false,
+      transient: false,
+      error: `Working directory ${file} is not a directory; fix exec.cwd in the worker file.`,
     });
   });
 });

@@ -1,5 +1,6 @@
 // Driver that runs a local headless CLI (claude -p, codex exec -, gemini) with the prompt on stdin.
 import { spawn } from 'node:child_process';
+import { accessSync, constants, statSync } from 'node:fs';
 import { redact } from '../redact';
 import { isTransientExit, lastLines } from './exit';
 import type { Driver, DriverResult } from './types';
@@ -19,6 +20,26 @@ export interface ExecDriverOptions {
 
 const STDERR_TAIL_BYTES = 8 * 1024;
 
+/** Why a working directory cannot be used, or undefined when it can (spawn reports a bad cwd as ENOENT). */
+function cwdProblem(cwd: string): string | undefined {
+  try {
+    if (!statSync(cwd).isDirectory()) {
+      return `Working directory ${cwd} is not a directory; fix exec.cwd in the worker file.`;
+    }
+    accessSync(cwd, constants.X_OK);
+    return undefined;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') {
+      return `Working directory ${cwd} does not exist; create it or fix exec.cwd in the worker file.`;
+    }
+    if (code === 'EACCES' || code === 'EPERM') {
+      return `Working directory ${cwd} cannot be entered (${code}); fix its permissions or exec.cwd in the worker file.`;
+    }
+    return undefined;
+  }
+}
+
 export function createExecDriver(options: ExecDriverOptions): Driver {
   const maxOutput = options.maxOutputBytes ?? 1024 * 1024;
   const grace = options.killGraceMs ?? 2_000;
@@ -34,9 +55,13 @@ export function createExecDriver(options: ExecDriverOptions): Driver {
           error: 'The task was cancelled before it started.',
         });
       }
+      const cwd = task.cwd ?? options.cwd;
+      // Checked first: spawn reports a missing cwd as a missing command (ENOENT), and throws on a file (ENOTDIR).
+      const badCwd = cwd === undefined ? undefined : cwdProblem(cwd);
+      if (badCwd) return Promise.resolve<DriverResult>({ ok: false, transient: false, error: badCwd });
       return new Promise<DriverResult>((resolve) => {
         const child = spawn(options.command, args, {
-          cwd: task.cwd ?? options.cwd,
+          cwd,
           env: options.env,
           // Its own process group, so a timeout kills the CLI and everything it started.
           detached: process.platform !== 'win32',
@@ -97,7 +122,11 @@ export function createExecDriver(options: ExecDriverOptions): Driver {
         child.stdin.end(task.prompt);
 
         child.on('error', (error: NodeJS.ErrnoException) => {
-          if (error.code === 'ENOENT') {
+          // The directory may have gone since the check above.
+          const goneCwd = cwd !== undefined && error.code === 'ENOENT' ? cwdProblem(cwd) : undefined;
+          if (goneCwd) {
+            finish({ ok: false, transient: false, error: goneCwd });
+          } else if (error.code === 'ENOENT') {
             finish({
               ok: false,
               transient: false,
