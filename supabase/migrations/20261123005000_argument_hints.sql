@@ -1,6 +1,8 @@
 -- Errors that named the wrong thing, found by a client written from the README alone:
 -- 1. mc_get_agent and mc_worker_get without p_name answered "agent is required" with the hint "pass p_agent"; they take
---    p_name. mesh.resolve_agent now takes the name of the argument the agent came from (p_agent unless said).
+--    p_name. mesh.resolve_agent now takes the name of the argument the agent came from (p_agent unless said), and a
+--    bound key naming another agent is told to leave that argument out (it said "run meshcode run <agent>", a command
+--    of the CLI, to a caller of the RPC).
 -- 2. mc_memory_get, mc_memory_set and mc_memory_delete with an owner's key and no p_agent answered 404 "no agent ''"
 --    (the agent was looked up by an empty name); now 400 "agent is required", naming p_agent.
 -- 3. mc_link by the name of the project it is called for answered 404 "could not find project"; now 400 "a project
@@ -25,7 +27,7 @@ begin
     select a.name into v_bound_name from mesh.agents a where a.id = v_bound;
     if p_name is not null and pg_catalog.lower(pg_catalog.btrim(p_name)) <> coalesce(v_bound_name, '') then
       perform mesh.fail(403, pg_catalog.format('this key is bound to agent ''%s'' and cannot act as ''%s''', v_bound_name, pg_catalog.left(p_name, 80)),
-        pg_catalog.format('run meshcode run %s', v_bound_name));
+        pg_catalog.format('leave %s out (this key acts as %s), or use a key of %s''s', p_arg, v_bound_name, pg_catalog.left(p_name, 80)));
     end if;
     return v_bound;
   end if;

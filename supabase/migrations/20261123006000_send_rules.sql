@@ -44,7 +44,7 @@ declare
 begin
   -- An overseer (a person, no agent) may post with an owner/member key; a bound key always sends as its agent.
   if p_from is not null or nullif(auth.jwt() ->> 'agent_id', '') is not null then
-    v_from := mesh.resolve_agent(v_mw, p_from);
+    v_from := mesh.resolve_agent(v_mw, p_from, 'p_from');
   end if;
   perform mesh.check_text('body', p_body, 262144);
   perform mesh.check_text('idempotency key', p_idempotency_key, 200, false);

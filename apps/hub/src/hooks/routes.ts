@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { findCredentials, formatValuePath, parseDefinition, workerSpec } from '@meshcode/worker/core';
 import { keyHashFromHeaders } from '../auth';
-import { HttpError, httpError } from '../http/errors';
+import { HttpError, httpError, jsonKind } from '../http/errors';
 import type { ServerDeps } from '../http/server';
 import type { Pipeline } from '../pipeline/service';
 import { HOOK_BODY_LIMIT, receiveDelivery } from './intake';
@@ -35,14 +35,6 @@ export function newWebhookSecret(source: string): string {
  */
 export const SECRET_MAX_BYTES = 1024;
 export const TOKEN_MAX_BYTES = 4096;
-
-/** What a JSON value is, for an error about an argument of the wrong type. */
-function jsonKind(value: unknown): string {
-  if (value === undefined) return 'nothing';
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
-}
 
 /**
  * A secret or token as the caller sent it, checked before it is sealed (SQL sees only the envelope): a string, or

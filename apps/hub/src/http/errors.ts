@@ -42,6 +42,14 @@ export function statusForSqlState(code: string, anonymous: boolean): number {
   return 500;
 }
 
+/** What a JSON value is, for an error about an argument of the wrong type ("got a number"). */
+export function jsonKind(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+}
+
 export function fromDbError(err: unknown, anonymous: boolean): HttpError {
   const e = err as PgLikeError;
   const code = typeof e?.code === 'string' ? e.code : 'XX000';
@@ -64,10 +72,14 @@ export function fromDbError(err: unknown, anonymous: boolean): HttpError {
   if (hint === null && anonymous && code === '42501') {
     return new HttpError(status, {
       code,
-      message: `this request needs an API key (${message})`,
-      details: null,
+      message: 'this request needs an API key',
+      details: message,
       hint: 'send the header "Authorization: Bearer mc_…" with your key; meshcode signup or POST /auth/v1/signup gives one',
     });
+  }
+  if (hint === null && detail === 'PGRST202') {
+    hint =
+      'function names are lowercase letters, digits and "_", such as mc_whoami: check it against the RPC reference';
   }
   if (hint === null && code.startsWith('22')) {
     hint =

@@ -20,12 +20,46 @@ describeBackends('hub RPC surface', (getDb) => {
     expect(list.data[0].agents.map((x: { name: string }) => x.name)).toEqual(['commander']);
   });
 
+  it('signup says what is wrong with its body', async () => {
+    const signup = async (body: unknown) => {
+      const res = await fetch(`${hub.url}/auth/v1/signup`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+    };
+    const refused = (message: string) => ({
+      status: 400,
+      body: expect.objectContaining({ code: 'validation_failed', message, hint: expect.stringContaining('"email"') }),
+    });
+    expect(await signup({})).toEqual(refused('email is required'));
+    expect(await signup({ email: 42 })).toEqual(refused('email must be a string (got a number)'));
+    expect(await signup({ email: ['a@b.c'] })).toEqual(refused('email must be a string (got an array)'));
+    expect(await signup({ email: 'a\u0000@example.com' })).toEqual(refused('email contains a NUL character (\\u0000)'));
+    expect(await signup({ email: 'nul@example.com', display_name: 'A\u0000' })).toEqual(
+      refused('display_name contains a NUL character (\\u0000)'),
+    );
+    expect(await signup({ email: 'ok@example.com', display_name: null })).toMatchObject({
+      status: 201,
+      body: { account: { email: 'ok@example.com', display_name: 'ok' } },
+    });
+  });
+
   it('answers with PostgREST envelopes and statuses', async () => {
     const a = await newAccount(hub.url);
     const sb = createSupabase(hub.url, a.key);
     const unknown = await sb.rpc('mc_does_not_exist', {});
     expect(unknown.status).toBe(404);
-    expect(unknown.error).toMatchObject({ code: 'PGRST202' });
+    expect(unknown.error).toMatchObject({
+      code: 'PGRST202',
+      hint: 'check the function name against the RPC reference',
+    });
+    // A name that cannot be a function's says what names look like.
+    expect((await sb.rpc('MC_WHOAMI', {})).error).toMatchObject({
+      code: 'PGRST202',
+      hint: 'function names are lowercase letters, digits and "_", such as mc_whoami: check it against the RPC reference',
+    });
     const badArg = await sb.rpc('mc_status', { p_meshwork: 'x', p_bogus: 1 });
     expect(badArg.status).toBe(404);
     expect(badArg.error?.message).toContain('p_bogus');
@@ -41,8 +75,8 @@ describeBackends('hub RPC surface', (getDb) => {
     expect(anon.status).toBe(401);
     expect(await anon.json()).toEqual({
       code: '42501',
-      message: 'this request needs an API key (permission denied for function mc_status)',
-      details: null,
+      message: 'this request needs an API key',
+      details: 'permission denied for function mc_status',
       hint: 'send the header "Authorization: Bearer mc_…" with your key; meshcode signup or POST /auth/v1/signup gives one',
     });
     // PostgreSQL's own refusal of a value says what to check.
@@ -59,7 +93,10 @@ describeBackends('hub RPC surface', (getDb) => {
     expect(info.status).toBe(404);
     const whoami = await anonClient.rpc('mc_whoami');
     expect(whoami.status).toBe(401);
-    expect(whoami.error?.message).toBe('this request needs an API key (permission denied for function mc_whoami)');
+    expect(whoami.error).toMatchObject({
+      message: 'this request needs an API key',
+      details: 'permission denied for function mc_whoami',
+    });
     const badKey = createSupabase(hub.url, 'mc_notarealkey');
     const r = await badKey.rpc('mc_whoami');
     expect(r.status).toBe(401);

@@ -11,7 +11,7 @@ import type { Feeds } from '../realtime/feeds';
 import { parseFeedCursor, rpcFeedSource } from '../realtime/feeds';
 import type { RpcExecutor } from '../rpc';
 import { drainBody } from './drain';
-import { fromDbError, HttpError, httpError } from './errors';
+import { fromDbError, HttpError, httpError, jsonKind } from './errors';
 import { MAX_JSON_DEPTH, nestsDeeperThan, tooDeepMessage } from './json-depth';
 import { registerSessionRoutes } from './session';
 import { registerStatic } from './static';
@@ -198,16 +198,19 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     const body = (req.body ?? {}) as { email?: unknown; display_name?: unknown };
     if (typeof body !== 'object' || Array.isArray(body))
       throw httpError(400, 'validation_failed', 'body must be a JSON object');
-    if (typeof body.email !== 'string') {
-      throw httpError(
-        400,
-        'validation_failed',
-        'email is required',
-        'send {"email": "ada@example.com", "display_name": "Ada"}',
-      );
+    const example = 'send {"email": "ada@example.com", "display_name": "Ada"}';
+    if (body.email === undefined || body.email === null || body.email === '') {
+      throw httpError(400, 'validation_failed', 'email is required', example);
     }
-    if (body.display_name !== undefined && typeof body.display_name !== 'string') {
-      throw httpError(400, 'validation_failed', 'display_name must be a string');
+    for (const field of ['email', 'display_name'] as const) {
+      const value = body[field];
+      if (value === undefined || (field === 'display_name' && value === null)) continue;
+      if (typeof value !== 'string') {
+        throw httpError(400, 'validation_failed', `${field} must be a string (got ${jsonKind(value)})`, example);
+      }
+      if (value.includes('\0')) {
+        throw httpError(400, 'validation_failed', `${field} contains a NUL character (\\u0000)`, example);
+      }
     }
     try {
       const res = await deps.db.query<{ r: unknown }>('select mesh.signup($1, $2) as r', [

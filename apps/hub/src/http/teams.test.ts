@@ -124,8 +124,12 @@ describeBackends('teams: invites, members, links', (getDb) => {
       ).rejects.toMatchObject({
         status: 403,
         message: "this key is bound to agent 'designer' and cannot act as 'backend'",
+        hint: "leave p_from out (this key acts as designer), or use a key of backend's",
       });
-      await expect(guest.recall('my-project', 'backend', 'plan')).rejects.toMatchObject({ status: 403 });
+      await expect(guest.recall('my-project', 'backend', 'plan')).rejects.toMatchObject({
+        status: 403,
+        hint: "leave p_agent out (this key acts as designer), or use a key of backend's",
+      });
       await expect(guest.status('other-project')).rejects.toMatchObject({
         status: 403,
         message: 'scoped api key cannot access this project',
