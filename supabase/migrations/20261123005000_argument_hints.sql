@@ -140,3 +140,23 @@ begin
   return v_ids[1];
 end
 $$;
+
+-- The full memory's hint named only the MCP tool (meshcode_forget); a caller of the RPC deletes with mc_memory_delete.
+create or replace function mesh.enforce_memory_limit()
+returns trigger
+language plpgsql
+set search_path = ''
+as $$
+begin
+  perform 1 from mesh.agents a where a.id = new.agent_id for no key update;
+  -- An upsert of an existing key fires this trigger too; it does not add a key.
+  if exists (select 1 from mesh.agent_memory m where m.agent_id = new.agent_id and m.key = new.key) then
+    return new;
+  end if;
+  if (select pg_catalog.count(*) from mesh.agent_memory m where m.agent_id = new.agent_id) >= 100 then
+    perform mesh.fail(400, 'memory is full: an agent keeps at most 100 keys',
+      'forget a key you no longer need first (mc_memory_delete; meshcode_forget from an editor)');
+  end if;
+  return new;
+end
+$$;

@@ -165,6 +165,7 @@ describeBackends('hub RPC surface', (getDb) => {
     await expect(owner.client.remember('p', 'backend', 'one-too-many', 'v')).rejects.toMatchObject({
       status: 400,
       message: 'memory is full: an agent keeps at most 100 keys',
+      hint: 'forget a key you no longer need first (mc_memory_delete; meshcode_forget from an editor)',
     });
     await owner.client.remember('p', 'backend', 'k1', 'updated');
     expect((await owner.client.recall('p', 'backend', 'k1')).value).toBe('updated');
