@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openDb } from './open';
+import { WAL_FLUSH_MS } from './pglite';
 
 const root = mkdtempSync(join(tmpdir(), 'meshcode-open-test-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -54,6 +55,41 @@ describe('openDb with a PGlite data directory', () => {
       // The smaller buffer cache that keeps the embedded hub's memory down.
       expect((await db.query('show shared_buffers')).rows).toEqual([{ shared_buffers: '32MB' }]);
       expect(existsSync(join(dataDir, 'unrelated.txt'))).toBe(true);
+    } finally {
+      await db.close();
+    }
+  });
+
+  it("flushes commits made with synchronous_commit off within moments, as PostgreSQL's WAL writer does", async () => {
+    // A process that commits 50 rows asynchronously, waits past the flush interval and is then killed (no close).
+    const dataDir = join(root, 'killed');
+    const script = join(root, 'async-commits.mts');
+    writeFileSync(
+      script,
+      `import { openDb } from ${JSON.stringify(join(import.meta.dirname, 'open.ts'))};
+const db = await openDb({ dataDir: ${JSON.stringify(dataDir)} });
+await db.exec('create table acks (id int generated always as identity, v text)');
+for (let i = 0; i < 50; i++) {
+  await db.transaction(async (tx) => {
+    await tx.query("select set_config('synchronous_commit', 'off', true)");
+    await tx.query("insert into acks (v) values ('ack')");
+  });
+}
+await new Promise((resolve) => setTimeout(resolve, ${WAL_FLUSH_MS * 2}));
+process.kill(process.pid, 'SIGKILL');
+`,
+    );
+    const child = spawnSync(process.execPath, ['--import', 'tsx', script], { encoding: 'utf8' });
+    expect(child.signal, child.stderr).toBe('SIGKILL');
+    rmSync(join(dataDir, 'meshcode.lock'));
+    const db = await openDb({ dataDir });
+    try {
+      expect((await db.query('select count(*)::int as n, max(id) as last from acks')).rows).toEqual([
+        { n: 50, last: 50 },
+      ]);
+      // The identity goes on past them (after a crash, past the values it had logged ahead): none is handed out twice.
+      const next = await db.query<{ id: number }>("insert into acks (v) values ('next') returning id");
+      expect(next.rows[0]!.id).toBeGreaterThan(50);
     } finally {
       await db.close();
     }

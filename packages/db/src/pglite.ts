@@ -36,12 +36,63 @@ function txQueryable(tx: Transaction): { q: Queryable; end: () => void } {
   };
 }
 
+/** How often the WAL written by asynchronous commits is flushed, as PostgreSQL's wal_writer_delay (200 ms). */
+export const WAL_FLUSH_MS = 200;
+
+/**
+ * PostgreSQL's WAL writer, which PGlite (one process, no background workers) lacks. Some transactions commit with
+ * synchronous_commit off (acknowledgements, presence, notes: a crash may lose their last moments); PostgreSQL's WAL
+ * writer flushes such commits within wal_writer_delay, but in PGlite nothing did until the next synchronous commit, so
+ * a hub killed after a spell of acknowledgements lost all of them, and the ids they used were handed out again. Every
+ * WAL_FLUSH_MS after a call that could have written, the WAL inserted but not flushed is flushed by committing a
+ * transactional logical message synchronously (a commit flushes everything before it; the message is the cheapest
+ * write that gives a transaction a commit record to flush).
+ */
+function walWriter(lite: PGlite): { wrote: () => void; stop: () => void } {
+  // In memory there is nothing to lose to a crash that the memory itself does not lose.
+  if (!lite.dataDir || lite.dataDir.startsWith('memory://')) return { wrote: () => {}, stop: () => {} };
+  let dirty = false;
+  let running = false;
+  const timer = setInterval(() => {
+    if (!dirty || running || lite.closed) return;
+    dirty = false;
+    running = true;
+    void flushWal(lite)
+      .catch(() => {
+        dirty = true; // tried again on the next tick; a closed database stops the timer first
+      })
+      .finally(() => {
+        running = false;
+      });
+  }, WAL_FLUSH_MS);
+  timer.unref();
+  return {
+    wrote: () => {
+      dirty = true;
+    },
+    stop: () => clearInterval(timer),
+  };
+}
+
+async function flushWal(lite: PGlite): Promise<void> {
+  const lag = await lite.query<{ behind: boolean }>(
+    'select pg_catalog.pg_current_wal_insert_lsn() > pg_catalog.pg_current_wal_flush_lsn() as behind',
+  );
+  if (!lag.rows[0]?.behind) return;
+  await lite.transaction(async (tx) => {
+    // The session's synchronous_commit is on: only the transactions that want otherwise turn it off, for themselves.
+    await tx.query("select pg_catalog.pg_logical_emit_message(true, 'meshcode', '')");
+  });
+}
+
 /** Wrap a PGlite instance. `owned`: close() also closes the instance. */
 export function pgliteDb(lite: PGlite, owned: boolean): Db {
   const guard = new ReentryGuard();
+  const wal = walWriter(lite);
   let closed = false;
 
   async function transaction<T>(setup: ((tx: Transaction) => Promise<void>) | null, fn: (tx: Queryable) => Promise<T>) {
+    wal.wrote();
     try {
       return await lite.transaction(async (raw) => {
         const { q, end } = txQueryable(raw);
@@ -66,10 +117,12 @@ export function pgliteDb(lite: PGlite, owned: boolean): Db {
     kind: 'pglite',
     async query(sql, params) {
       guard.check('query');
+      wal.wrote();
       return run(lite, sql, params);
     },
     async exec(sql) {
       guard.check('exec');
+      wal.wrote();
       await wrapDbErrors(lite.exec(sql, queryOptions));
     },
     async transaction(fn) {
@@ -86,6 +139,7 @@ export function pgliteDb(lite: PGlite, owned: boolean): Db {
     },
     async callAs(keyHash, fn, args, opts) {
       guard.check('callAs');
+      wal.wrote();
       const params = [keyHash, fn, JSON.stringify(args)];
       const r =
         opts?.get === undefined
@@ -111,6 +165,7 @@ export function pgliteDb(lite: PGlite, owned: boolean): Db {
     async close() {
       if (closed) return;
       closed = true;
+      wal.stop();
       if (owned && !lite.closed) await lite.close();
     },
   };

@@ -42,6 +42,13 @@ export function statusForSqlState(code: string, anonymous: boolean): number {
   return 500;
 }
 
+const INTEGRITY_MESSAGES: Record<string, string> = {
+  '23502': 'a required value is missing',
+  '23503': 'something the request refers to does not exist (any more)',
+  '23505': 'that already exists',
+  '23514': 'a value is outside what is allowed for it (empty, too long or out of range)',
+};
+
 /** What a JSON value is, for an error about an argument of the wrong type ("got a number"). */
 export function jsonKind(value: unknown): string {
   if (value === undefined) return 'nothing';
@@ -68,6 +75,17 @@ export function fromDbError(err: unknown, anonymous: boolean): HttpError {
   }
   const message = blank(e?.message) ?? 'request failed';
   let hint = blank(e?.hint);
+  // PostgreSQL's own integrity errors name tables and constraints, and "Failing row contains (…)" shows the whole row,
+  // ids and text the caller may not read included. The functions check their arguments first; one that reaches a
+  // constraint says what kind of rule it broke, and no more.
+  if (code.startsWith('23') && hint === null) {
+    return new HttpError(status, {
+      code,
+      message: INTEGRITY_MESSAGES[code] ?? 'the request breaks a rule of the stored data',
+      details: null,
+      hint: 'check each argument against the RPC reference (lengths, ranges, required values)',
+    });
+  }
   // PostgreSQL's own refusals carry no hint: say what to do.
   if (hint === null && anonymous && code === '42501') {
     return new HttpError(status, {

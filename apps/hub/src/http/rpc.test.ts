@@ -291,6 +291,56 @@ describeBackends('hub RPC surface', (getDb) => {
     expect(stored.data).toMatchObject({ name: `w${'x'.repeat(62)}`, created: true });
   });
 
+  it("a value the function's checks let through to a constraint is a 400 that shows no table, constraint or row", async () => {
+    const owner = await newMesh(hub.url, 'p', ['backend']);
+    const task = await owner.client.createTask('p', { title: 'kept', body: 'confidential body text' });
+    const res = await createSupabase(hub.url, owner.key).rpc('mc_task_update', {
+      p_meshwork: 'p',
+      p_task_id: task.id,
+      p_title: '',
+    });
+    expect(res).toMatchObject({
+      status: 400,
+      error: {
+        code: '23514',
+        message: 'a value is outside what is allowed for it (empty, too long or out of range)',
+        details: null,
+        hint: 'check each argument against the RPC reference (lengths, ranges, required values)',
+      },
+    });
+    expect(JSON.stringify(res.error)).not.toMatch(/confidential|tasks_title|relation|Failing row/);
+  });
+
+  it('answers an over-long URL and a body that is not JSON with the envelope too', async () => {
+    const a = await newAccount(hub.url);
+    const long = await fetch(`${hub.url}/rest/v1/rpc/mc_status?p_meshwork=${'x'.repeat(20_000)}`, {
+      headers: { authorization: `Bearer ${a.key}` },
+    });
+    expect({ status: long.status, body: await long.json() }).toEqual({
+      status: 431,
+      body: {
+        code: 'PGRST100',
+        message: 'the request line and headers are larger than 16 KB',
+        details: null,
+        hint: 'send long arguments in a POST body instead of the URL',
+      },
+    });
+    const form = await fetch(`${hub.url}/rest/v1/rpc/mc_status`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${a.key}`, 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'p_meshwork=x',
+    });
+    expect({ status: form.status, body: await form.json() }).toEqual({
+      status: 415,
+      body: {
+        code: 'PGRST100',
+        message: 'content type must be application/json',
+        details: null,
+        hint: 'send the arguments as a JSON object with the header "Content-Type: application/json"',
+      },
+    });
+  });
+
   it('claiming a given task that cannot be claimed says why; one of no project here is a 404', async () => {
     const owner = await newMesh(hub.url, 'p', ['a', 'b']);
     const other = await newMesh(hub.url, 'q', ['c']);
@@ -358,6 +408,30 @@ describeBackends('hub RPC surface', (getDb) => {
     await getDb().query("update mesh.tasks set lease_expires_at = now() - interval '1 second' where id = $1", [t.id]);
     const again = await owner.client.claimTask('p', { agent: 'w2' });
     expect(again.task).toMatchObject({ id: t.id, attempts: 2, assignee: 'w2' });
+  });
+
+  it("a task whose last attempt's lease ran out is dead, not claimed once more", async () => {
+    const owner = await newMesh(hub.url, 'p', ['w1', 'w2']);
+    const t = await owner.client.createTask('p', { title: 'flaky', maxAttempts: 2 });
+    const expire = () =>
+      getDb().query("update mesh.tasks set lease_expires_at = now() - interval '1 second' where id = $1", [t.id]);
+    await owner.client.claimTask('p', { agent: 'w1', leaseSeconds: 5 });
+    await expire();
+    expect((await owner.client.claimTask('p', { agent: 'w2' })).task).toMatchObject({ id: t.id, attempts: 2 });
+    await expire();
+    expect((await owner.client.claimTask('p', { agent: 'w1' })).task).toBeNull();
+    const [task] = await owner.client.listTasks('p', { status: 'dead' });
+    expect(task).toMatchObject({ id: t.id, status: 'dead', attempts: 2, max_attempts: 2 });
+    expect((await owner.client.activity('p', { limit: 1000 })).map((r) => r.summary)).toContain(
+      'task dead after 2 attempts: flaky',
+    );
+    await expect(owner.client.claimTask('p', { agent: 'w1', taskId: t.id })).rejects.toMatchObject({
+      status: 409,
+      message: 'that task is dead',
+    });
+    // Reopened by hand, it can be claimed again (by its assignee, the agent that claimed it last).
+    await owner.client.updateTask('p', t.id, { status: 'open' });
+    expect((await owner.client.claimTask('p', { agent: 'w2' })).task).toMatchObject({ id: t.id, attempts: 3 });
   });
 
   it('split-brain: a second live session is refused unless forced', async () => {

@@ -1,4 +1,6 @@
 // The hub's HTTP surface: PostgREST-compatible RPC, signup, SSE feeds, health. Every error is PostgREST's envelope.
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Db } from '@meshcode/db';
 import { keyHashFromHeaders } from '../auth';
@@ -89,6 +91,36 @@ function requestSignal(reply: FastifyReply, shutdown: AbortSignal, held: Set<() 
   return ac.signal;
 }
 
+/**
+ * A request Node's parser refused before any route saw it (headers or URL over 16 KB, malformed HTTP): the envelope
+ * every other error uses, where Fastify's default answers in a shape of its own.
+ */
+function clientErrorHandler(err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, envelope] =
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? [
+          431,
+          httpError(
+            431,
+            'PGRST100',
+            'the request line and headers are larger than 16 KB',
+            'send long arguments in a POST body instead of the URL',
+          ).envelope,
+        ]
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, httpError(408, 'PGRST100', 'the request was not received in time', 'send it again').envelope]
+        : [400, httpError(400, 'PGRST100', 'the request is not valid HTTP', 'send an HTTP/1.1 request').envelope];
+  const body = JSON.stringify(envelope);
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+        `Content-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(err);
+}
+
 export function buildServer(deps: ServerDeps): FastifyInstance {
   const app = Fastify({
     logger: false,
@@ -97,6 +129,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     keepAliveTimeout: 75_000,
     return503OnClosing: true,
     routerOptions: { maxParamLength: 200 },
+    clientErrorHandler,
   });
 
   app.removeContentTypeParser('application/json');
@@ -152,7 +185,13 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
           : e.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
             ? 'content type must be application/json'
             : (e.message ?? 'bad request');
-      return send(reply, httpError(status, 'PGRST100', message, status === 413 ? 'send a smaller body' : null));
+      const hint =
+        status === 413
+          ? 'send a smaller body'
+          : status === 415
+            ? 'send the arguments as a JSON object with the header "Content-Type: application/json"'
+            : 'see the README for the API';
+      return send(reply, httpError(status, 'PGRST100', message, hint));
     }
     deps.log(`hub: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
     return send(reply, httpError(500, 'XX000', 'internal error'));
