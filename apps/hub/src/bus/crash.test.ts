@@ -24,17 +24,29 @@ describeBackends('hub crash mid-stream', (_getDb, backend) => {
     return home;
   };
 
-  it(`SIGKILL during a ${TOTAL}-message stream: resume from cursor, 0 lost, 0 duplicates`, async () => {
+  /** A hub in a child process on a new database, an account, and a project with these agents. */
+  async function crashable(project: string, agents: string[]) {
     const env = backend === 'postgres' ? await onPostgres() : { MESHCODE_HOME: newHome() };
     const port = await freePort();
     let hub: HubProcess = await spawnHub(env, port);
     cleanups.push(() => hub.kill('SIGKILL'));
-
-    const { key } = await signup(hub.url, `crash-${backend}@example.test`, 'crash');
+    const { key } = await signup(hub.url, `${project}-${backend}@example.test`, project);
     const client = createMeshClient({ hubUrl: hub.url, apiKey: key });
-    await client.createMeshwork('stream');
-    await client.addAgent('stream', 'producer');
-    await client.addAgent('stream', 'consumer');
+    await client.createMeshwork(project);
+    for (const agent of agents) await client.addAgent(project, agent);
+    return {
+      client,
+      /** SIGKILL, then after `pauseMs` the same hub again, on the same database and port. */
+      async crash(pauseMs = 0) {
+        await hub.kill('SIGKILL');
+        await new Promise((r) => setTimeout(r, pauseMs));
+        hub = await spawnHub(env, port);
+      },
+    };
+  }
+
+  it(`SIGKILL during a ${TOTAL}-message stream: resume from cursor, 0 lost, 0 duplicates`, async () => {
+    const { client, crash } = await crashable('stream', ['producer', 'consumer']);
 
     let sent = 0;
     const producer = (async () => {
@@ -56,10 +68,8 @@ describeBackends('hub crash mid-stream', (_getDb, backend) => {
     })();
 
     while (sent < TOTAL / 3) await new Promise((r) => setTimeout(r, 20));
-    await hub.kill('SIGKILL');
     const killedAt = sent;
-    await new Promise((r) => setTimeout(r, 300));
-    hub = await spawnHub(env, port);
+    await crash(300);
 
     await Promise.all([producer, consumer]);
     expect(killedAt).toBeGreaterThan(0);
@@ -74,15 +84,7 @@ describeBackends('hub crash mid-stream', (_getDb, backend) => {
   }, 240_000);
 
   it('SIGKILL after a spell of acknowledgements and notes only: they were kept, and no activity id comes twice', async () => {
-    const env = backend === 'postgres' ? await onPostgres() : { MESHCODE_HOME: newHome() };
-    const port = await freePort();
-    let hub: HubProcess = await spawnHub(env, port);
-    cleanups.push(() => hub.kill('SIGKILL'));
-    const { key } = await signup(hub.url, `acks-${backend}@example.test`, 'acks');
-    let client = createMeshClient({ hubUrl: hub.url, apiKey: key });
-    await client.createMeshwork('acks');
-    await client.addAgent('acks', 'a');
-    await client.addAgent('acks', 'b');
+    const { client, crash } = await crashable('acks', ['a', 'b']);
     for (let i = 0; i < 40; i++) await client.send({ meshwork: 'acks', from: 'a', to: 'b', body: `m${i}` });
     // From here on, only writes that commit without waiting for the disk (synchronous_commit off).
     for (let seq = 1; seq <= 40; seq++) await client.ack('acks', 'b', seq);
@@ -90,9 +92,7 @@ describeBackends('hub crash mid-stream', (_getDb, backend) => {
     const seen = (await client.activity('acks', { limit: 1000 })).at(-1)!;
     expect(seen.summary).toBe('note 19');
     await new Promise((r) => setTimeout(r, 500)); // past the 200 ms in which PostgreSQL's WAL writer flushes them
-    await hub.kill('SIGKILL');
-    hub = await spawnHub(env, port);
-    client = createMeshClient({ hubUrl: hub.url, apiKey: key });
+    await crash();
     expect((await client.getAgent('acks', 'b')).acked_seq).toBe(40);
     expect((await client.activity('acks', { limit: 1000 })).map((r) => r.summary)).toContain('note 0');
     // A feed that had sent the last row resumes after it and gets what is written now.
