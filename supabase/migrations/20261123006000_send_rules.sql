@@ -14,7 +14,7 @@
 -- 3. A send retried with an idempotency key already used for a different message (another body, kind, recipient,
 --    data or reply) answered "duplicate" with the first message's id, and the new message was lost without a word. It
 --    is now 409. mesh.post_messages is the former one (renamed mesh.post_messages_unchecked) followed by that check,
---    which reads anything only when a send was a duplicate.
+--    which reads anything only when a send was a duplicate; so is mesh.post_link_message, for a linked project.
 -- mesh.send_resolve_in is the definition of 20261122007000_send_memo.sql with the checks of (1).
 
 create or replace function mesh.agent_sees(p_agent uuid, m mesh.messages)
@@ -191,6 +191,17 @@ end
 $$;
 comment on function mesh.check_name(text, text) is 'Normalise and validate a project or agent name (lowercase slug; not a UUID for a project, not "overseer" for an agent).';
 
+create or replace function mesh.fail_key_reused(p_key text)
+returns void
+language plpgsql volatile
+as $$
+begin
+  perform mesh.fail(409, pg_catalog.format('idempotency key ''%s'' was already used for a different message', pg_catalog.left(p_key, 80)),
+    'a retry repeats the same arguments; give a new message a new key');
+end
+$$;
+comment on function mesh.fail_key_reused(text) is 'The 409 for an idempotency key already used for a different message.';
+
 alter function mesh.post_messages(mesh.outgoing[]) rename to post_messages_unchecked;
 
 create function mesh.post_messages(p_out mesh.outgoing[])
@@ -211,8 +222,7 @@ begin
             or m.data is distinct from o.data or m.reply_to is distinct from o.reply_to)
      limit 1;
     if found then
-      perform mesh.fail(409, pg_catalog.format('idempotency key ''%s'' was already used for a different message', pg_catalog.left(v_key, 80)),
-        'a retry repeats the same arguments; give a new message a new key');
+      perform mesh.fail_key_reused(v_key);
     end if;
   end if;
   return v_res;
@@ -220,3 +230,28 @@ end
 $$;
 comment on function mesh.post_messages(mesh.outgoing[]) is 'mesh.post_messages_unchecked, refusing (409) a retried idempotency key whose first message differs (body, kind, recipient, data or reply).';
 revoke all on function mesh.post_messages(mesh.outgoing[]) from public;
+
+-- The same for a message to a linked project, which has a write of its own.
+alter function mesh.post_link_message(uuid, uuid, uuid, uuid, text, text, jsonb, uuid, uuid, timestamptz, text)
+  rename to post_link_message_unchecked;
+
+create function mesh.post_link_message(p_from_mw uuid, p_to_mw uuid, p_from uuid, p_to uuid, p_kind text, p_body text,
+  p_data jsonb, p_thread uuid, p_reply_to uuid, p_deadline timestamptz, p_idempotency_key text)
+returns jsonb
+language plpgsql volatile
+as $$
+declare
+  v_res jsonb := mesh.post_link_message_unchecked(p_from_mw, p_to_mw, p_from, p_to, p_kind, p_body, p_data, p_thread,
+    p_reply_to, p_deadline, p_idempotency_key);
+begin
+  if (v_res ->> 'duplicate')::boolean and exists (
+       select 1 from mesh.messages m where m.id = (v_res ->> 'id')::uuid
+          and (m.body <> p_body or m.kind <> p_kind or m.to_agent_id is distinct from p_to or m.data is distinct from p_data
+               or m.reply_to is distinct from p_reply_to)) then
+    perform mesh.fail_key_reused(p_idempotency_key);
+  end if;
+  return v_res;
+end
+$$;
+comment on function mesh.post_link_message(uuid, uuid, uuid, uuid, text, text, jsonb, uuid, uuid, timestamptz, text) is 'mesh.post_link_message_unchecked, refusing (409) a retried idempotency key whose first message differs.';
+revoke all on function mesh.post_link_message(uuid, uuid, uuid, uuid, text, text, jsonb, uuid, uuid, timestamptz, text) from public;

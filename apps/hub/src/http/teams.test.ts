@@ -378,7 +378,14 @@ describeBackends('teams: invites, members, links', (getDb) => {
       await owner.client.createMeshwork('second');
       await owner.client.addAgent('second', 'helper');
       expect(await link(owner.client, 'my-project', 'second')).toMatchObject({ active: true });
-      await owner.client.send({ meshwork: 'second', from: 'helper', to: 'my-project/backend', body: 'x' });
+      const across = { meshwork: 'second', from: 'helper', to: 'my-project/backend', body: 'x', idempotencyKey: 'k1' };
+      const sent = await owner.client.send(across);
+      // A retry across the link is the same message; the key used for another is refused, as within a project.
+      expect(await owner.client.send(across)).toMatchObject({ id: sent.id, duplicate: true });
+      await expect(owner.client.send({ ...across, body: 'y' })).rejects.toMatchObject({
+        status: 409,
+        message: "idempotency key 'k1' was already used for a different message",
+      });
       await expect(link(bob.client, 'beta', 'my-project')).rejects.toMatchObject({
         status: 404,
         message: "could not find project 'my-project' to link",
