@@ -13,8 +13,9 @@
 --    then took for an id: the project could not be reached, or reached another. Both names are now refused.
 -- 3. A send retried with an idempotency key already used for a different message (another body, kind, recipient,
 --    data or reply) answered "duplicate" with the first message's id, and the new message was lost without a word. It
---    is now 409. mesh.post_messages is the former one (renamed mesh.post_messages_unchecked) followed by that check,
---    which reads anything only when a send was a duplicate; so is mesh.post_link_message, for a linked project.
+--    is now 409. mesh.post_messages is the former one (renamed mesh.post_messages_unchecked) followed by that check
+--    (mesh.refuse_other_message), which reads anything only when a send was a duplicate; so is mesh.post_link_message,
+--    for a linked project.
 -- mesh.send_resolve_in is the definition of 20261122007000_send_memo.sql with the checks of (1).
 
 create or replace function mesh.agent_sees(p_agent uuid, m mesh.messages)
@@ -191,16 +192,25 @@ end
 $$;
 comment on function mesh.check_name(text, text) is 'Normalise and validate a project or agent name (lowercase slug; not a UUID for a project, not "overseer" for an agent).';
 
-create or replace function mesh.fail_key_reused(p_key text)
+-- A retried send answered as a duplicate: refused when the message stored under its key is another one.
+create or replace function mesh.refuse_other_message(p_id uuid, p_key text, p_kind text, p_body text, p_to uuid,
+  p_broadcast boolean, p_data jsonb, p_reply_to uuid)
 returns void
-language plpgsql volatile
+language plpgsql stable
 as $$
 begin
-  perform mesh.fail(409, pg_catalog.format('idempotency key ''%s'' was already used for a different message', pg_catalog.left(p_key, 80)),
-    'a retry repeats the same arguments; give a new message a new key');
+  if exists (select 1 from mesh.messages m
+              where m.id = p_id
+                and (m.body <> p_body or m.kind <> p_kind or m.broadcast <> p_broadcast
+                     or (not p_broadcast and m.to_agent_id is distinct from p_to)
+                     or m.data is distinct from p_data or m.reply_to is distinct from p_reply_to)) then
+    perform mesh.fail(409, pg_catalog.format('idempotency key ''%s'' was already used for a different message', pg_catalog.left(p_key, 80)),
+      'a retry repeats the same arguments; give a new message a new key');
+  end if;
 end
 $$;
-comment on function mesh.fail_key_reused(text) is 'The 409 for an idempotency key already used for a different message.';
+comment on function mesh.refuse_other_message(uuid, text, text, text, uuid, boolean, jsonb, uuid) is 'The 409 for a send whose idempotency key already stands for another message (body, kind, recipient, data or reply).';
+revoke all on function mesh.refuse_other_message(uuid, text, text, text, uuid, boolean, jsonb, uuid) from public;
 
 alter function mesh.post_messages(mesh.outgoing[]) rename to post_messages_unchecked;
 
@@ -210,25 +220,17 @@ language plpgsql volatile
 as $$
 declare
   v_res jsonb := mesh.post_messages_unchecked(p_out);
-  v_key text;
 begin
   if v_res @> '[{"duplicate": true}]' then
-    select o.idempotency_key into v_key
-      from pg_catalog.unnest(p_out) with ordinality o
-      join mesh.messages m on m.id = (v_res -> (o.ordinality::int - 1) ->> 'id')::uuid
-     where (v_res -> (o.ordinality::int - 1) ->> 'duplicate')::boolean
-       and (m.body <> o.body or m.kind <> o.kind or m.broadcast <> o.broadcast
-            or (not o.broadcast and m.to_agent_id is distinct from o.recipients[1])
-            or m.data is distinct from o.data or m.reply_to is distinct from o.reply_to)
-     limit 1;
-    if found then
-      perform mesh.fail_key_reused(v_key);
-    end if;
+    perform mesh.refuse_other_message((v_res -> (o.ordinality::int - 1) ->> 'id')::uuid, o.idempotency_key, o.kind, o.body,
+              o.recipients[1], o.broadcast, o.data, o.reply_to)
+       from pg_catalog.unnest(p_out) with ordinality o
+      where (v_res -> (o.ordinality::int - 1) ->> 'duplicate')::boolean;
   end if;
   return v_res;
 end
 $$;
-comment on function mesh.post_messages(mesh.outgoing[]) is 'mesh.post_messages_unchecked, refusing (409) a retried idempotency key whose first message differs (body, kind, recipient, data or reply).';
+comment on function mesh.post_messages(mesh.outgoing[]) is 'mesh.post_messages_unchecked, then mesh.refuse_other_message for each send answered as a duplicate.';
 revoke all on function mesh.post_messages(mesh.outgoing[]) from public;
 
 -- The same for a message to a linked project, which has a write of its own.
@@ -244,14 +246,11 @@ declare
   v_res jsonb := mesh.post_link_message_unchecked(p_from_mw, p_to_mw, p_from, p_to, p_kind, p_body, p_data, p_thread,
     p_reply_to, p_deadline, p_idempotency_key);
 begin
-  if (v_res ->> 'duplicate')::boolean and exists (
-       select 1 from mesh.messages m where m.id = (v_res ->> 'id')::uuid
-          and (m.body <> p_body or m.kind <> p_kind or m.to_agent_id is distinct from p_to or m.data is distinct from p_data
-               or m.reply_to is distinct from p_reply_to)) then
-    perform mesh.fail_key_reused(p_idempotency_key);
+  if (v_res ->> 'duplicate')::boolean then
+    perform mesh.refuse_other_message((v_res ->> 'id')::uuid, p_idempotency_key, p_kind, p_body, p_to, false, p_data, p_reply_to);
   end if;
   return v_res;
 end
 $$;
-comment on function mesh.post_link_message(uuid, uuid, uuid, uuid, text, text, jsonb, uuid, uuid, timestamptz, text) is 'mesh.post_link_message_unchecked, refusing (409) a retried idempotency key whose first message differs.';
+comment on function mesh.post_link_message(uuid, uuid, uuid, uuid, text, text, jsonb, uuid, uuid, timestamptz, text) is 'mesh.post_link_message_unchecked, then mesh.refuse_other_message when the send was a duplicate.';
 revoke all on function mesh.post_link_message(uuid, uuid, uuid, uuid, text, text, jsonb, uuid, uuid, timestamptz, text) from public;

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parseWorkerYaml } from './definition';
-import { redactDeep } from './redact';
+import { findCredentials } from './redact';
 import { rawDefinition } from './runtime/spec';
 
 // Every ```yaml block of the worker reference is a complete worker definition a user may copy.
@@ -47,8 +47,7 @@ describe('docs/workers.md', () => {
       const result = parseWorkerYaml(block.text, `docs/workers.md (block at line ${line})`);
       expect(result.ok ? [] : result.issues).toEqual([]);
       // The hub also refuses a definition in which any value looks like a credential (prompts included).
-      const definition = rawDefinition(block.text);
-      expect(redactDeep(definition)).toEqual(definition);
+      expect(findCredentials(rawDefinition(block.text))).toEqual([]);
     },
   );
 });

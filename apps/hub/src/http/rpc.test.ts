@@ -33,6 +33,7 @@ describeBackends('hub RPC surface', (getDb) => {
       status: 400,
       body: expect.objectContaining({ code: 'validation_failed', message, hint: expect.stringContaining('"email"') }),
     });
+    expect(await signup(['ada@example.com'])).toEqual(refused('body must be a JSON object'));
     expect(await signup({})).toEqual(refused('email is required'));
     expect(await signup({ email: 42 })).toEqual(refused('email must be a string (got a number)'));
     expect(await signup({ email: ['a@b.c'] })).toEqual(refused('email must be a string (got an array)'));

@@ -235,9 +235,10 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
       throw httpError(403, 'signup_disabled', 'signup is closed on this hub', 'ask the hub operator for an invite');
     }
     const body = (req.body ?? {}) as { email?: unknown; display_name?: unknown };
-    if (typeof body !== 'object' || Array.isArray(body))
-      throw httpError(400, 'validation_failed', 'body must be a JSON object');
     const example = 'send {"email": "ada@example.com", "display_name": "Ada"}';
+    if (typeof body !== 'object' || Array.isArray(body)) {
+      throw httpError(400, 'validation_failed', 'body must be a JSON object', example);
+    }
     if (body.email === undefined || body.email === null || body.email === '') {
       throw httpError(400, 'validation_failed', 'email is required', example);
     }
