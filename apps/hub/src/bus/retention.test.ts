@@ -7,8 +7,10 @@ import { createHub } from '../hub';
 import { newMesh, useTestHub } from '../testing/hub-fixture';
 
 describeBackends('retention', (getDb) => {
-  // This suite's own hub prunes nothing by itself: the tests prune by hand, or start hubs that do.
-  const hub = useTestHub(getDb, { pruneIntervalMs: null });
+  // This suite's own hub prunes nothing by itself: the tests prune by hand, or start hubs that do. Its pipeline is
+  // paused too: a test writes pipeline rows by hand (a pending write-back, a dispatched event), which a running loop
+  // would go on to work (fail the write-back, settle the event) before the prune it asserts on.
+  const hub = useTestHub(getDb, { pruneIntervalMs: null, pipeline: { paused: true } });
   const prune = async (limit = 1000) =>
     (await getDb().query<{ r: Record<string, number> }>('select mesh.prune($1) as r', [limit])).rows[0]!.r;
   /** Move everything a project has written so far back in time, as if written `days` ago. */
