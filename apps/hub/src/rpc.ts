@@ -3,7 +3,7 @@
 import type { Db } from '@meshcode/db';
 import type { RawNotes } from './bus/notes';
 import type { Signals } from './bus/signals';
-import { fromDbError, httpError } from './http/errors';
+import { fromDbError, httpError, nameBadArgument } from './http/errors';
 
 interface CallAsRow {
   r: RawNotes & { result: unknown; exp?: number | null };
@@ -153,7 +153,7 @@ export class RpcExecutor {
     try {
       row = await this.onceAgainIfGone(keyHash, fn, args, opts);
     } catch (err) {
-      const mapped = fromDbError(err, keyHash === null);
+      const mapped = nameBadArgument(fromDbError(err, keyHash === null), args);
       if (mapped.status >= 500) this.logUnexpected(fn, err);
       throw mapped;
     }

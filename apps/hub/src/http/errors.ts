@@ -111,6 +111,43 @@ export function fromDbError(err: unknown, anonymous: boolean): HttpError {
   });
 }
 
+/** What a value of each PostgreSQL type an argument can have looks like, for a hint. */
+const TYPE_FORMS: [RegExp, string][] = [
+  [/^(integer|bigint|smallint)$/, 'a whole number'],
+  [/^(numeric|real|double precision)$/, 'a number'],
+  [/^uuid$/, 'a UUID such as "0b9d3a52-8f0e-4c7a-9d41-6e2f1c5a7b30"'],
+  [/^timestamp/, 'an ISO 8601 time such as "2026-11-23T09:30:00Z"'],
+  [/^boolean$/, 'true or false'],
+  [/^(json|jsonb)$/, 'JSON'],
+];
+
+/**
+ * PostgreSQL refuses a value it cannot take as its argument's type (22P02 'invalid input syntax for type integer:
+ * "1.5"', 22003 'value "9999999999" is out of range for type integer') without saying which argument it was. When
+ * exactly one argument has that value, the error names it and says what it must look like.
+ */
+export function nameBadArgument(err: HttpError, args: Record<string, unknown>): HttpError {
+  const { code, message } = err.envelope;
+  if (!code.startsWith('22')) return err;
+  const syntax = /^invalid input syntax for type ([a-z ]+): "(.*)"$/s.exec(message);
+  const outOfRange = /^value "(.*)" is out of range for type ([a-z ]+)$/s.exec(message);
+  const type = syntax?.[1] ?? outOfRange?.[2];
+  const value = syntax?.[2] ?? outOfRange?.[1];
+  if (type === undefined || value === undefined) return err;
+  const asText = (v: unknown) =>
+    typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : undefined;
+  const named = Object.keys(args).filter((k) => asText(args[k]) === value);
+  if (named.length !== 1) return err;
+  const arg = named[0]!;
+  const form = TYPE_FORMS.find(([re]) => re.test(type))?.[1] ?? `a ${type}`;
+  const range = outOfRange ? ` within the range of ${type}` : '';
+  return new HttpError(err.status, {
+    ...err.envelope,
+    message: `${arg}: ${message}`,
+    hint: `${arg} must be ${form}${range}: check it against the RPC reference`,
+  });
+}
+
 /** One hub-side SQL function call (`select mesh.x(...) as r`), with database errors as PostgREST envelopes. */
 export async function hubCall<T>(db: Db, sql: string, params: unknown[]): Promise<T> {
   try {

@@ -80,12 +80,32 @@ describeBackends('hub RPC surface', (getDb) => {
       details: 'permission denied for function mc_status',
       hint: 'send the header "Authorization: Bearer mc_…" with your key; meshcode signup or POST /auth/v1/signup gives one',
     });
-    // PostgreSQL's own refusal of a value says what to check.
+    // PostgreSQL's own refusal of a value names the argument that had it, and what it must look like.
     const badType = await sb.rpc('mc_wait_reply', { p_meshwork: 'x', p_message_id: 'abc' });
     expect(badType.status).toBe(400);
     expect(badType.error).toMatchObject({
       code: '22P02',
-      message: 'invalid input syntax for type uuid: "abc"',
+      message: 'p_message_id: invalid input syntax for type uuid: "abc"',
+      hint: 'p_message_id must be a UUID such as "0b9d3a52-8f0e-4c7a-9d41-6e2f1c5a7b30": check it against the RPC reference',
+    });
+    const refused = async (args: Record<string, unknown>) => (await sb.rpc('mc_history', args)).error;
+    expect(await refused({ p_meshwork: 'x', p_limit: 1.5 })).toMatchObject({
+      code: '22P02',
+      message: 'p_limit: invalid input syntax for type integer: "1.5"',
+      hint: 'p_limit must be a whole number: check it against the RPC reference',
+    });
+    expect(await refused({ p_meshwork: 'x', p_limit: 99999999999 })).toMatchObject({
+      code: '22003',
+      message: 'p_limit: value "99999999999" is out of range for type integer',
+      hint: 'p_limit must be a whole number within the range of integer: check it against the RPC reference',
+    });
+    expect(await refused({ p_meshwork: 'x', p_before: 'last tuesday' })).toMatchObject({
+      message: 'p_before: invalid input syntax for type timestamp with time zone: "last tuesday"',
+      hint: 'p_before must be an ISO 8601 time such as "2026-11-23T09:30:00Z": check it against the RPC reference',
+    });
+    // Two arguments with the refused value: which one cannot be told, and the hint stays general.
+    expect(await refused({ p_meshwork: 'zz', p_thread_id: 'zz' })).toMatchObject({
+      message: 'invalid input syntax for type uuid: "zz"',
       hint: 'an argument has the wrong type or form: check each against the RPC reference (ids are UUIDs, times ISO 8601)',
     });
     // supabase-js needs a key to make a client: "anon" stands for none, as Supabase's anon key does.

@@ -318,6 +318,40 @@ describeBackends('pipeline end to end', (getDb) => {
       expect(github.comments).toHaveLength(1);
     });
 
+    it("finds a worker's lost lease behind board tasks abandoned with attempts left, and ends a board task's last attempt", async () => {
+      await addWorker(owner, reviewer(llm, { limits: { task_timeout: '1s', max_attempts: 3 } }));
+      // An editor's agent claimed 25 board tasks and went away: their leases ran out long ago, with attempts left (so
+      // they stay claimable, and claimed); one more was its last attempt.
+      await owner.client.addAgent('pipeline', 'alice');
+      for (let i = 0; i < 25; i++) await owner.client.createTask('pipeline', { title: `abandoned ${i}` });
+      const last = await owner.client.createTask('pipeline', { title: 'last try', maxAttempts: 1 });
+      for (let i = 0; i < 26; i++) await owner.client.claimTask('pipeline', { agent: 'alice', leaseSeconds: 5 });
+      await getDb().query(
+        `update mesh.tasks set lease_expires_at = now() - interval '1 hour' where lease_owner = (select id from mesh.agents where name = 'alice')`,
+      );
+      // With no claim in the project, the hub's loop marks the last try dead.
+      await vi.waitFor(
+        async () =>
+          expect((await owner.client.listTasks('pipeline', { status: 'dead' })).map((t) => t.id)).toEqual([last.id]),
+        { timeout: 5_000, interval: 100 },
+      );
+      expect((await owner.client.activity('pipeline', { limit: 1000 })).map((r) => r.summary)).toContain(
+        'task dead after 1 attempt: last try',
+      );
+      expect(await owner.client.listTasks('pipeline', { status: 'claimed' })).toHaveLength(25);
+      // A worker claims an event's task and vanishes: its lease, younger than the 25, is still found and re-dispatched.
+      const d = githubDelivery(prOpened(), 'pull_request', secret);
+      const eventId = (await postHook(hookUrl, d.headers, d.body)).body['event_id'] as string;
+      await owner.client.rpc('mc_worker_claim', { p_meshwork: 'pipeline', p_agent: 'pr-reviewer' });
+      await vi.waitFor(
+        async () => {
+          const t = await eventTrace(owner, eventId);
+          if (!t.steps.some((s) => s.step === 'task.retry')) throw new Error('not re-dispatched yet');
+        },
+        { timeout: 15_000, interval: 100 },
+      );
+    });
+
     it('lets an editor agent take a task (auto: false): woken through its wait, its result goes through the policy', async () => {
       await addWorker(
         owner,

@@ -1,7 +1,8 @@
-// The pipeline loop every hub runs: re-dispatch tasks whose lease expired (or dead-letter them), fire due cron
-// schedules, hydrate PR diffs, pass finished results through the worker's policy, and send the write-backs. Every
-// step is one SQL statement that leases its rows, so any number of hubs can run the loop on one database; a hub that
-// dies mid-step leaves leases that expire and another hub (or itself, restarted) picks the work up.
+// The pipeline loop every hub runs: re-dispatch workers' tasks whose lease expired (or dead-letter them), mark dead the
+// board tasks whose last attempt's lease ran out, fire due cron schedules, hydrate PR diffs, pass finished results
+// through the worker's policy, and send the write-backs. Every step is one SQL statement that leases its rows, so any
+// number of hubs can run the loop on one database; a hub that dies mid-step leaves leases that expire and another hub
+// (or itself, restarted) picks the work up.
 import { Cron } from 'croner';
 import { LRUCache } from 'lru-cache';
 import type { HookTarget } from '../hooks/intake';
@@ -196,6 +197,7 @@ export class Pipeline {
   async tick(only?: Set<'all' | 'results' | 'hydration'>): Promise<void> {
     const steps: [string, 'all' | 'results' | 'hydration', () => Promise<void>][] = [
       ['lease recovery', 'all', () => this.recoverLeases()],
+      ['board dead letters', 'all', () => this.deadLetterBoard()],
       ['schedules', 'all', () => this.fireSchedules()],
       ['hydration', 'hydration', () => this.hydrate()],
       ['policy', 'results', () => this.decide()],
@@ -246,6 +248,11 @@ export class Pipeline {
       const retryAt = decision.action === 'retry' ? new Date(decision.retryAt).toISOString() : null;
       await this.call('select mesh.pipeline_requeue($1, $2, $3, $4) as r', [row.task_id, row.attempts, retryAt, error]);
     }
+  }
+
+  /** Board tasks (held by agents that are not workers) whose last attempt's lease ran out are marked dead. */
+  private async deadLetterBoard(): Promise<void> {
+    await this.call('select mesh.pipeline_board_dead($1) as r', [BATCH]);
   }
 
   private async fireSchedules(): Promise<void> {
