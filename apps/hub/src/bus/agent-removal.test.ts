@@ -113,6 +113,21 @@ describeBackends('removing an agent', (getDb) => {
     expect((await owner.client.status('proj')).agents.map((x) => x.name)).toEqual(['a', 'c']);
   });
 
+  it('lists its keys afterwards as revoked, under its name, also once a new agent has that name', async () => {
+    const key = await owner.client.createKey('proj', 'c', { label: 'ci' });
+    await owner.client.removeAgent('proj', 'c');
+    await owner.client.addAgent('proj', 'c');
+    const keys =
+      await owner.client.rpc<
+        { id: string; meshwork: string | null; agent: string | null; revoked_at: string | null }[]
+      >('mc_list_keys');
+    expect(keys.find((k) => k.id === key.id)).toMatchObject({
+      meshwork: 'proj',
+      agent: 'c',
+      revoked_at: expect.any(String) as unknown,
+    });
+  });
+
   it("names a linked project's removed agent as it was", async () => {
     const bob = await newMesh(hub.url, 'beta', ['back']);
     await link(owner.client, 'proj', (await bob.client.listMeshworks())[0]!.id);

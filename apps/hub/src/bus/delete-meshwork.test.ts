@@ -1,6 +1,6 @@
 // Deleting a project: only its owner's account key may, with the name as confirmation. Everything of it goes; keys
-// scoped to it stop at once (held waits and live feeds included) and say why; what its agents sent to a linked project
-// stays there, under their names.
+// scoped to it stop at once (held waits and live feeds included) and say why, and are listed under the names they were
+// for; what its agents sent to a linked project stays there, under their names.
 import { createInvite, createMeshClient, link, redeemInvite, spectate, watchSnapshot } from '@meshcode/client';
 import { describeBackends } from '@meshcode/db/testing';
 import { expect, it, vi } from 'vitest';
@@ -123,5 +123,29 @@ describeBackends('deleting a project', (getDb) => {
     await owner.client.addAgent('proj', 'a');
     expect(await owner.client.history('proj')).toEqual([]);
     expect((await bob.client.history('beta')).map((m) => m.from)).toEqual(['proj/a']);
+  });
+
+  it('lists the keys scoped to it afterwards as revoked, under the names of the project and agents they were for', async () => {
+    const owner = await newMesh(hub.url, 'gone', ['a', 'b']);
+    await owner.client.createKey('gone', 'a', { label: 'for a' });
+    const b = await owner.client.createKey('gone', 'b');
+    await owner.client.revokeKey(b.id);
+    type Listed = { kind: string; label: string; meshwork: string | null; agent: string | null; revoked_at: string };
+    const listed = async () =>
+      (await owner.client.rpc<Listed[]>('mc_list_keys')).map(({ kind, label, meshwork, agent, revoked_at }) => ({
+        kind,
+        label,
+        meshwork,
+        agent,
+        revoked_at,
+      }));
+    const revokedByHand = (await listed())[2]!.revoked_at;
+    await owner.client.deleteMeshwork('gone', 'gone');
+    expect(await listed()).toEqual([
+      { kind: 'owner', label: expect.any(String) as unknown, meshwork: null, agent: null, revoked_at: null },
+      { kind: 'agent', label: 'for a', meshwork: 'gone', agent: 'a', revoked_at: expect.any(String) as unknown },
+      // Revoked before the project went: it keeps the time it was revoked.
+      { kind: 'agent', label: '', meshwork: 'gone', agent: 'b', revoked_at: revokedByHand },
+    ]);
   });
 });

@@ -312,14 +312,46 @@ describeBackends('hub RPC surface', (getDb) => {
     expect(stored.data).toMatchObject({ name: `w${'x'.repeat(62)}`, created: true });
   });
 
+  it('a task title that is empty or only whitespace is refused, when the task is created and when it is changed', async () => {
+    const owner = await newMesh(hub.url, 'p', ['backend']);
+    const task = await owner.client.createTask('p', { title: 'kept' });
+    for (const title of ['', '   ', '\t\n ']) {
+      await expect(owner.client.createTask('p', { title })).rejects.toMatchObject({
+        status: 400,
+        message: 'title cannot be blank',
+        hint: 'pass p_title: what the task is, in a few words (such as "fix the login test")',
+      });
+      await expect(owner.client.updateTask('p', task.id, { title })).rejects.toMatchObject({
+        status: 400,
+        message: 'title cannot be blank',
+        hint: 'a task always has a title: leave p_title out to keep it, or pass a new one in a few words',
+      });
+    }
+    expect((await owner.client.listTasks('p')).map((t) => t.title)).toEqual(['kept']);
+    expect(await owner.client.updateTask('p', task.id, { progress: 10 })).toMatchObject({ title: 'kept' });
+    expect(await owner.client.updateTask('p', task.id, { title: 'renamed' })).toMatchObject({ title: 'renamed' });
+  });
+
   it("a value the function's checks let through to a constraint is a 400 that shows no table, constraint or row", async () => {
     const owner = await newMesh(hub.url, 'p', ['backend']);
     const task = await owner.client.createTask('p', { title: 'kept', body: 'confidential body text' });
-    const res = await createSupabase(hub.url, owner.key).rpc('mc_task_update', {
-      p_meshwork: 'p',
-      p_task_id: task.id,
-      p_title: '',
-    });
+    // A blank title, the value this test used to send, is refused by mc_task_update's own check now: the test adds a
+    // constraint that no check knows.
+    await getDb().query(
+      `alter table mesh.tasks add constraint tasks_title_probe check (title <> 'refused by a constraint') not valid`,
+    );
+    const update = () =>
+      createSupabase(hub.url, owner.key).rpc('mc_task_update', {
+        p_meshwork: 'p',
+        p_task_id: task.id,
+        p_title: 'refused by a constraint',
+      });
+    let res: Awaited<ReturnType<typeof update>>;
+    try {
+      res = await update();
+    } finally {
+      await getDb().query('alter table mesh.tasks drop constraint tasks_title_probe');
+    }
     expect(res).toMatchObject({
       status: 400,
       error: {

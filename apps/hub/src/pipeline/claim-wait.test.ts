@@ -1,6 +1,7 @@
 // A worker idling in a waiting claim (mc_worker_claim with p_wait_seconds), held by a real hub: answered with the task a
 // signed delivery claimed for it in the delivery's own transaction, the claim handed back when the call could not take
-// it, an empty answer when the time is up, and bad waits refused.
+// it, an empty answer when the time is up, and bad waits refused. A claim of one given task (p_task_id) it cannot take
+// says why, waiting or not.
 import examples from '@octokit/webhooks-examples';
 import { beforeEach, expect, it, vi } from 'vitest';
 import { describeBackends } from '@meshcode/db/testing';
@@ -127,5 +128,85 @@ describeBackends('waiting claims', (getDb) => {
     await expect(
       owner.client.rpc('mc_worker_claim', { p_meshwork: 'claims', p_agent: 'pusher' }),
     ).resolves.toMatchObject({ task: null, reason: 'stopped' });
+  });
+
+  it('a claim of a given task the worker cannot take says why: 404 when it is not in the project, else 409', async () => {
+    const claim = (taskId: string, wait?: number) =>
+      owner.client.rpc<Claim>('mc_worker_claim', {
+        p_meshwork: 'claims',
+        p_agent: 'pusher',
+        p_task_id: taskId,
+        ...(wait === undefined ? {} : { p_wait_seconds: wait }),
+      });
+    const hint =
+      "leave out p_task_id to claim pusher's next task, or list its open tasks with mc_task_list(p_assignee => 'pusher', p_status => 'open')";
+    const handOver =
+      "a worker claims only the tasks assigned to it: hand it over with mc_task_update(p_task_id, p_assignee => 'pusher')";
+    const at = /\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/.source;
+
+    await owner.client.createMeshwork('elsewhere');
+    const elsewhere = await owner.client.createTask('elsewhere', { title: 'not here' });
+    for (const id of [elsewhere.id, '00000000-0000-4000-8000-000000000000']) {
+      await expect(claim(id)).rejects.toMatchObject({ status: 404, message: `no task ${id} in this project`, hint });
+    }
+    await owner.client.addAgent('claims', 'alice');
+    const anyone = await owner.client.createTask('claims', { title: 'anyone' });
+    await expect(claim(anyone.id)).rejects.toMatchObject({
+      status: 409,
+      message: 'that task is not assigned to pusher',
+      hint: handOver,
+    });
+    const alices = await owner.client.createTask('claims', { title: 'for alice', assignee: 'alice' });
+    await expect(claim(alices.id)).rejects.toMatchObject({
+      status: 409,
+      message: 'that task is assigned to alice',
+      hint: handOver,
+    });
+    // Handed to the worker while alice holds its lease.
+    await owner.client.claimTask('claims', { agent: 'alice', taskId: alices.id });
+    await owner.client.updateTask('claims', alices.id, { assignee: 'pusher' });
+    await expect(claim(alices.id)).rejects.toMatchObject({
+      status: 409,
+      message: expect.stringMatching(new RegExp(`^that task is claimed by alice until ${at}`)) as unknown,
+      hint,
+    });
+
+    // The worker's own task: waiting for its retry (a waiting claim is refused at once too), dead, and reopened by
+    // hand with no attempt left.
+    const own = await owner.client.createTask('claims', { title: 'for pusher', assignee: 'pusher', maxAttempts: 2 });
+    const report = (attempt: number, transient: boolean) =>
+      owner.client.rpc('mc_worker_report', {
+        p_meshwork: 'claims',
+        p_agent: 'pusher',
+        p_task_id: own.id,
+        p_attempt: attempt,
+        p_ok: false,
+        p_error: 'it broke',
+        p_transient: transient,
+        p_retry_in_ms: 600_000,
+      });
+    expect(await claim(own.id)).toMatchObject({ task: { id: own.id, status: 'claimed' }, run: { attempt: 1 } });
+    await report(1, true);
+    const retrying = {
+      status: 409,
+      message: expect.stringMatching(new RegExp(`^that task waits to be retried at ${at}`)) as unknown,
+      hint: 'claim it then, or leave out p_task_id to claim the next task now',
+    };
+    await expect(claim(own.id)).rejects.toMatchObject(retrying);
+    await expect(claim(own.id, 1)).rejects.toMatchObject(retrying);
+    await getDb().query('update mesh.tasks set next_retry_at = now() where id = $1', [own.id]);
+    expect(await claim(own.id)).toMatchObject({ task: { id: own.id }, run: { attempt: 2 } });
+    await report(2, false);
+    await expect(claim(own.id)).rejects.toMatchObject({ status: 409, message: 'that task is dead', hint });
+    await owner.client.updateTask('claims', own.id, { status: 'open' });
+    await expect(claim(own.id)).rejects.toMatchObject({
+      status: 409,
+      message: 'that task has used all of its 2 attempts',
+      hint: 'reopening it does not give it more: create it again with mc_task_create',
+    });
+    // Without p_task_id nothing changes: none of these is the worker's to claim, so the board is empty to it.
+    await expect(
+      owner.client.rpc('mc_worker_claim', { p_meshwork: 'claims', p_agent: 'pusher' }),
+    ).resolves.toMatchObject({ task: null, reason: 'empty' });
   });
 });

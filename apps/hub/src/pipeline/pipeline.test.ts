@@ -318,6 +318,34 @@ describeBackends('pipeline end to end', (getDb) => {
       expect(github.comments).toHaveLength(1);
     });
 
+    it('refuses a report from an agent that never held the task, saying so (not that a lease was lost)', async () => {
+      await addWorker(owner, reviewer(llm));
+      await owner.client.addAgent('pipeline', 'alice');
+      const d = githubDelivery(prOpened(), 'pull_request', secret);
+      const eventId = (await postHook(hookUrl, d.headers, d.body)).body['event_id'] as string;
+      const claim = await owner.client.rpc<{ task: { id: string }; run: { attempt: number } }>('mc_worker_claim', {
+        p_meshwork: 'pipeline',
+        p_agent: 'pr-reviewer',
+      });
+      const report = (agent: string) =>
+        owner.client.rpc('mc_worker_report', {
+          p_meshwork: 'pipeline',
+          p_agent: agent,
+          p_task_id: claim.task.id,
+          p_attempt: claim.run.attempt,
+          p_ok: false,
+          p_error: 'gave up',
+        });
+      await expect(report('alice')).rejects.toMatchObject({
+        status: 403,
+        message: 'this task is not held by alice',
+        hint: 'report as the worker that claimed it (p_agent), with the p_task_id and run.attempt its mc_worker_claim returned',
+      });
+      // Refused, it changed nothing: the worker holding the lease reports as before.
+      await expect(report('pr-reviewer')).resolves.toMatchObject({ status: 'dead', task_id: claim.task.id });
+      expect((await settled(owner, eventId)).event.state).toBe('failed');
+    });
+
     it("finds a worker's lost lease behind board tasks abandoned with attempts left, and ends a board task's last attempt", async () => {
       await addWorker(owner, reviewer(llm, { limits: { task_timeout: '1s', max_attempts: 3 } }));
       // An editor's agent claimed 25 board tasks and went away: their leases ran out long ago, with attempts left (so

@@ -102,9 +102,10 @@ const MATRIX: Record<string, Entry> = {
   mc_worker_get: { expect: keyed(404, 403, 'ok', 'ok'), args: { p_name: 'bot' } },
   mc_worker_set: { expect: MEMBERS_ONLY, args: { p_name: 'bot' } },
   mc_worker_remove: { expect: MEMBERS_ONLY, args: { p_name: 'bot' }, fresh: true },
-  mc_worker_claim: { expect: keyed(404, 403, 'ok', 'ok'), args: { p_agent: 'bot' } },
-  // Allowed through to the lease check: nobody claimed the task, so the report is refused as stale.
-  mc_worker_report: { expect: keyed(404, 403, 409, 409), args: { p_agent: 'bot' } },
+  // The next task, not the shared probe task (assigned to backend, so not the worker's to claim: 409).
+  mc_worker_claim: { expect: keyed(404, 403, 'ok', 'ok'), args: { p_agent: 'bot', p_task_id: undefined } },
+  // Allowed through to the lease check: the worker never held the task, so its report is refused as not its own.
+  mc_worker_report: { expect: keyed(404, 403, 403, 403), args: { p_agent: 'bot' } },
   mc_events: { expect: PROJECT_RPC },
   // The fixture has no event: callers who may read events get "no event with that id in this project".
   mc_event_trace: { expect: keyed(404, 404, 404, 404) },
