@@ -233,6 +233,75 @@ test('a signed GitHub delivery runs through the pipeline and its whole trace sho
   expect(github.comments).toHaveLength(1);
 });
 
+test('a trace whose first answer was read before the write-back still ends up showing the whole of it', async () => {
+  // On a loaded machine the first read of a new event's trace can be answered only after the feed has announced the
+  // rest of the pipeline. Here that answer is read while no worker runs, and held back until the list says completed.
+  await worker?.stop();
+  worker = undefined;
+  await page.goto(hub.url + view);
+  await expect(page.getByRole('list', { name: 'Pipeline stages' })).toBeVisible();
+  const known = new Set(
+    (await owner.client.rpc<{ id: string }[]>('mc_events', { p_meshwork: PROJECT })).map((e) => e.id),
+  );
+  let release = () => {};
+  const released = new Promise<void>((resolve) => (release = resolve));
+  let held = 0;
+  await page.route('**/rest/v1/rpc/mc_event_trace', async (route) => {
+    const { p_event_id } = route.request().postDataJSON() as { p_event_id: string };
+    if (known.has(p_event_id)) return route.continue();
+    known.add(p_event_id);
+    const answer = await route.fetch(); // read now, answered later
+    held += 1;
+    await released;
+    await route.fulfill({ response: answer });
+  });
+  try {
+    const posted = await post(githubUrl, githubDelivery(prOpened(), 'pull_request', githubSecret));
+    const eventId = posted.body['event_id'] as string;
+    await expect.poll(() => held).toBe(1);
+    worker = startWorkerMachine(owner.client, PROJECT, 'pr-reviewer');
+    await worker.ready;
+    const item = page.getByRole('list', { name: 'Received events' }).locator(`a[href*="event=${eventId}"]`);
+    await expect(item).toHaveAttribute('aria-label', /, completed, /, { timeout: 30_000 });
+    release();
+    const stages = page.getByRole('list', { name: 'Pipeline stages' });
+    await expect(stages.getByRole('listitem', { name: /^6\. Write-back: / })).toHaveAttribute('data-state', 'done');
+    await expect(stages.getByRole('listitem', { name: /^6\. Write-back: / })).toContainText('3 of 3 written');
+    await expect(page.getByRole('list', { name: 'Every step of this event' })).toContainText('event.completed');
+  } finally {
+    release();
+    await page.unrouteAll({ behavior: 'ignoreErrors' });
+  }
+});
+
+test('an event that completes while another view is open shows completed on coming back', async () => {
+  // The list was read just now, so it is still fresh (staleTime) when the Pipeline view comes back a few seconds later.
+  await page.goto(hub.url + view);
+  await expect(page.getByRole('list', { name: 'Received events' })).toBeVisible();
+  const tabs = page.getByRole('navigation', { name: 'Project views' });
+  await tabs.getByRole('link', { name: 'Tasks' }).click();
+  await expect(page.getByRole('list', { name: 'Received events' })).toHaveCount(0);
+
+  const posted = await post(githubUrl, githubDelivery(prOpened(), 'pull_request', githubSecret));
+  const eventId = posted.body['event_id'] as string;
+  await expect
+    .poll(
+      async () =>
+        (await owner.client.rpc<{ id: string; state: string }[]>('mc_events', { p_meshwork: PROJECT })).find(
+          (e) => e.id === eventId,
+        )?.state,
+      { timeout: 30_000 },
+    )
+    .toBe('completed');
+
+  await tabs.getByRole('link', { name: 'Pipeline' }).click();
+  const item = page.getByRole('list', { name: 'Received events' }).locator(`a[href*="event=${eventId}"]`);
+  await expect(item).toHaveAttribute('aria-label', /, completed, /);
+  await expect(
+    page.getByRole('list', { name: 'Pipeline stages' }).getByRole('listitem', { name: /^6\. Write-back: / }),
+  ).toContainText('3 of 3 written');
+});
+
 test('a generic delivery that matches no rule shows as skipped, with the reason in its trace', async () => {
   const d = genericDelivery(
     { title: 'Nightly deploy finished', env: 'staging' },

@@ -1,15 +1,14 @@
 'use client';
 // External events on the mesh: every received webhook or cron tick with its state, one event's whole trace
 // (received -> matched -> task -> result -> policy decision -> write-back), the workers with their state and cost
-// today, and the webhook sources. Live through the project's feed (activity rows of kind `pipeline`).
+// today, and the webhook sources. Live through the project's feed (live.ts refreshes them from its activity rows).
 import { useQueryClient } from '@tanstack/react-query';
 import Link from 'next/link';
 import { useSearchParams } from 'next/navigation';
-import { useEffect, useMemo, useRef, useState } from 'react';
+import { useMemo, useState } from 'react';
 import { rpc } from '../lib/api';
 import { ago, clock, dateTime, truncate } from '../lib/format';
 import { projectHref, useNow } from '../lib/hooks';
-import { useActivityListener } from '../lib/live';
 import {
   SOURCES,
   WRITE_BACK_SOURCES,
@@ -43,27 +42,6 @@ function StatePill({ state, label }: { state: string; label?: string }) {
       {label ?? state}
     </span>
   );
-}
-
-/** Coalesce a burst of feed rows into one refetch per cache. */
-function useCoalesced(): (id: string, run: () => Promise<unknown>) => void {
-  const pending = useRef(new Map<string, () => Promise<unknown>>());
-  const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
-  useEffect(
-    () => () => {
-      if (timer.current) clearTimeout(timer.current);
-    },
-    [],
-  );
-  return (id, run) => {
-    pending.current.set(id, run);
-    timer.current ??= setTimeout(() => {
-      timer.current = null;
-      const jobs = [...pending.current.values()];
-      pending.current.clear();
-      for (const job of jobs) job().catch(() => undefined);
-    }, 150);
-  };
 }
 
 function EventItem({
@@ -210,8 +188,8 @@ function EffectRow({ ef }: { ef: TraceEffect }) {
   );
 }
 
-function Trace({ project, id }: { project: string; id: string }) {
-  const trace = useEventTrace(project, id);
+function Trace({ project, id, listed }: { project: string; id: string; listed: PipelineEvent | undefined }) {
+  const trace = useEventTrace(project, id, listed);
   const stages = useMemo(() => (trace.data ? stagesOf(trace.data) : []), [trace.data]);
   if (trace.isPending) return <Loading label="Loading the trace…" />;
   if (trace.error) return <ErrorState error={trace.error} retry={() => void trace.refetch()} />;
@@ -320,7 +298,7 @@ function Events({ project, selected }: { project: string; selected: string | nul
       </section>
       <section className="card trace-panel" aria-labelledby={current ? 'trace-title' : 'trace-empty-title'}>
         {current ? (
-          <Trace key={current} project={project} id={current} />
+          <Trace key={current} project={project} id={current} listed={list.find((e) => e.id === current)} />
         ) : (
           <>
             <h3 id="trace-empty-title">Trace</h3>
@@ -590,27 +568,10 @@ function Webhooks({ project }: { project: string }) {
 }
 
 export function PipelineView({ project }: { project: string }) {
-  const qc = useQueryClient();
   const params = useSearchParams();
   const selected = params.get('event');
-  const schedule = useCoalesced();
   const projects = useProjects();
   const role = projects.data?.find((p) => p.name === project)?.role;
-
-  useActivityListener(project, (row) => {
-    if (row.kind === 'pipeline') {
-      schedule('events', () => qc.invalidateQueries({ queryKey: pipelineKeys.events(project) }));
-      schedule('workers', () => qc.invalidateQueries({ queryKey: pipelineKeys.workers(project) }));
-      const id = row.data.event_id;
-      if (typeof id === 'string') {
-        schedule(`trace:${id}`, () => qc.invalidateQueries({ queryKey: pipelineKeys.trace(project, id) }));
-      }
-    } else if (row.kind === 'agent' || row.kind === 'task' || row.kind === 'status') {
-      schedule('workers', () => qc.invalidateQueries({ queryKey: pipelineKeys.workers(project) }));
-    } else if (row.kind === 'settings') {
-      schedule('webhooks', () => qc.invalidateQueries({ queryKey: pipelineKeys.webhooks(project) }));
-    }
-  });
 
   return (
     <section aria-labelledby="pipeline-title" className="pipeline">

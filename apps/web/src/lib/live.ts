@@ -1,9 +1,10 @@
 // The live feed: one EventSource per open project on the hub's SSE route (the session cookie authenticates it).
 // `status` events replace the status board; `activity` rows refresh exactly the caches they touch and are handed
 // to subscribers (graph edges, replay, last activity). Reconnects by itself, resuming after the last row seen.
-import { useQueryClient, type QueryClient } from '@tanstack/react-query';
+import { useQueryClient, type QueryClient, type QueryKey } from '@tanstack/react-query';
 import { useEffect, useRef, useState } from 'react';
 import { ApiError, auth } from './api';
+import { pipelineKeysFor } from './pipeline';
 import { keys, mergeNewMessages } from './queries';
 import type { ActivityRow, StatusBoard } from './types';
 
@@ -57,33 +58,46 @@ class Refresher {
   }
 }
 
+/**
+ * Refetch what a row changed with a read that starts now. React Query folds a refetch into the running fetch when
+ * the query has no data yet (it cancels a running fetch only when it has data to show meanwhile); that first fetch
+ * may have read before the row's transaction committed, and its answer would then stay, fresh, until the next row.
+ * So such a first fetch is waited for, and the refetch comes after it.
+ */
+export async function refetchChanged(qc: QueryClient, queryKey: QueryKey): Promise<void> {
+  const first = qc
+    .getQueryCache()
+    .findAll({ queryKey })
+    .flatMap((q) => (q.state.data === undefined && q.promise ? [q.promise] : []));
+  await Promise.allSettled(first);
+  await qc.invalidateQueries({ queryKey });
+}
+
 function refreshFor(qc: QueryClient, project: string, row: ActivityRow, r: Refresher): void {
+  const refetch = (id: string, queryKey: QueryKey) => r.schedule(id, () => refetchChanged(qc, queryKey));
+  const thread = row.data.thread_id;
   switch (row.kind) {
     case 'message':
       r.schedule('history', () => mergeNewMessages(qc, project));
-      r.schedule('first-message', () => qc.invalidateQueries({ queryKey: keys.firstMessage(project) }));
-      if (typeof row.data.thread_id === 'string') {
-        const thread = row.data.thread_id;
-        r.schedule(`thread:${thread}`, () => qc.invalidateQueries({ queryKey: keys.thread(project, thread) }));
-      }
+      refetch('first-message', keys.firstMessage(project));
+      if (typeof thread === 'string') refetch(`thread:${thread}`, keys.thread(project, thread));
       break;
     case 'task':
-      r.schedule('tasks', () => qc.invalidateQueries({ queryKey: keys.tasks(project) }));
+      refetch('tasks', keys.tasks(project));
       break;
     case 'memory':
-      if (row.agent) {
-        const agent = row.agent;
-        r.schedule(`memory:${agent}`, () => qc.invalidateQueries({ queryKey: keys.memory(project, agent) }));
-      }
+      if (row.agent) refetch(`memory:${row.agent}`, keys.memory(project, row.agent));
       break;
     case 'scratchpad':
-      r.schedule('scratchpad', () => qc.invalidateQueries({ queryKey: keys.scratchpad(project) }));
+      refetch('scratchpad', keys.scratchpad(project));
       break;
     case 'agent':
     case 'meshwork':
-      r.schedule('projects', () => qc.invalidateQueries({ queryKey: keys.projects }));
+      refetch('projects', keys.projects);
       break;
   }
+  // Also while the Pipeline view is closed: its lists would come back still fresh (staleTime) and out of date.
+  for (const key of pipelineKeysFor(project, row)) refetch(key.join(':'), key);
   if (row.agent) {
     const agent = row.agent;
     qc.setQueryData<ActivityRow[]>(keys.activity(project, agent), (old) =>

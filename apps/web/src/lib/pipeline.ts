@@ -1,8 +1,9 @@
 // Pipeline data: received events (mc_events), one event's trace (mc_event_trace), workers (mc_workers) and webhook
-// sources (mc_webhooks). Activity rows of kind `pipeline` (their data carries event_id) refresh them live.
-import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
+// sources (mc_webhooks). Activity rows of kind `pipeline` (their data carries event_id) refresh them live (live.ts).
+import { useInfiniteQuery, useQuery, type QueryKey } from '@tanstack/react-query';
+import { useEffect, useRef } from 'react';
 import { rpc } from './api';
-import type { Task } from './types';
+import type { ActivityRow, Task } from './types';
 
 export type EventState = 'received' | 'dispatched' | 'completed' | 'failed' | 'skipped';
 
@@ -152,12 +153,66 @@ export function useEvents(project: string) {
   });
 }
 
-export function useEventTrace(project: string, id: string | null) {
-  return useQuery({
+/** The pipeline caches an activity row changes, whether or not the Pipeline view is open. */
+export function pipelineKeysFor(project: string, row: ActivityRow): QueryKey[] {
+  switch (row.kind) {
+    case 'pipeline': {
+      const id = row.data.event_id;
+      return [
+        pipelineKeys.events(project),
+        pipelineKeys.workers(project),
+        ...(typeof id === 'string' ? [pipelineKeys.trace(project, id)] : []),
+      ];
+    }
+    case 'agent':
+    case 'task':
+    case 'status':
+      return [pipelineKeys.workers(project)];
+    case 'settings':
+      return [pipelineKeys.webhooks(project)];
+    default:
+      return [];
+  }
+}
+
+/**
+ * Whether the events list shows an event further along than its trace does: a later state change, or more tasks,
+ * write-backs done or duplicates. Both come from the same rows, so a trace read after the list never is.
+ */
+export function traceBehind(trace: EventTrace, listed: PipelineEvent): boolean {
+  const listedAt = Date.parse(listed.updated_at);
+  const traceAt = Date.parse(trace.event.updated_at);
+  return (
+    listedAt > traceAt ||
+    (listedAt === traceAt && listed.state !== trace.event.state) ||
+    listed.tasks > trace.tasks.length ||
+    listed.effects > trace.effects.filter((e) => e.state === 'done').length ||
+    listed.duplicates > trace.event.duplicates
+  );
+}
+
+/**
+ * One event's trace. `listed` is the event as the events list shows it: when the list is further along (its read
+ * came after the trace's), the trace is read again once its running read is over, once for each version of the list.
+ */
+export function useEventTrace(project: string, id: string | null, listed?: PipelineEvent) {
+  const trace = useQuery({
     queryKey: pipelineKeys.trace(project, id ?? ''),
     queryFn: () => rpc<EventTrace>('mc_event_trace', { p_meshwork: project, p_event_id: id }),
     enabled: id !== null,
   });
+  const { data, isFetching, refetch } = trace;
+  const behind = data !== undefined && listed !== undefined && traceBehind(data, listed);
+  const version = listed
+    ? [listed.updated_at, listed.state, listed.tasks, listed.effects, listed.duplicates].join(' ')
+    : null;
+  const asked = useRef<string | null>(null);
+  useEffect(() => {
+    if (!behind || isFetching || asked.current === version) return;
+    asked.current = version;
+    void refetch();
+  }, [behind, isFetching, version, refetch]);
+  return trace;
 }
 
 /** Workers' state depends on presence and leases as time passes: refetched every 15 s besides the feed. */
