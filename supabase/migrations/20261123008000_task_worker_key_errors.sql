@@ -387,15 +387,14 @@ begin
    where s.meshwork_id = v_mw and coalesce(a.name, r.name) is not null
   on conflict (id) do update set meshwork_id = null, project = excluded.project;
   select pg_catalog.count(*)::int into v_agents from mesh.agents a where a.meshwork_id = v_mw;
-  -- Every key scoped to the project keeps its name, for mc_list_keys (each agent's name is kept on its keys as the
-  -- agent goes with the project: mesh.on_agent_removed).
-  update mesh.api_keys k set meshwork_name = v_name where k.meshwork_id = v_mw;
-  -- Keys scoped to the project (agents', guests') end now: their held waits are re-checked and refused.
+  -- Keys scoped to the project (agents', guests') end now: their held waits are re-checked and refused. Each keeps the
+  -- project's name, for mc_list_keys (and its agent's, as the agent goes with the project: mesh.on_agent_removed).
+  -- Those revoked before keep their time; now() is this transaction's start, which none of those can have.
   with revoked as (
-    update mesh.api_keys k set revoked_at = pg_catalog.now()
-     where k.meshwork_id = v_mw and k.revoked_at is null returning 1
+    update mesh.api_keys k set meshwork_name = v_name, revoked_at = coalesce(k.revoked_at, pg_catalog.now())
+     where k.meshwork_id = v_mw returning k.revoked_at
   )
-  select pg_catalog.count(*)::int into v_keys from revoked;
+  select pg_catalog.count(*) filter (where r.revoked_at = pg_catalog.now())::int into v_keys from revoked r;
   -- Its live feeds re-read, and end with the project's 404.
   perform mesh.note_changed(v_mw);
   delete from mesh.meshworks m where m.id = v_mw;
